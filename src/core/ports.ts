@@ -2,7 +2,7 @@
  * Interfaces the core needs from a runtime. Apps Script and Node each implement them in a few
  * lines; the core never touches a mailbox, a spreadsheet or a clock directly.
  */
-import type { Agent, MessageRecord, OutgoingMessage, Settings, Ticket } from './types';
+import type { Agent, MessageRecord, OutgoingMessage, ParsedMessage, Settings, Ticket } from './types';
 
 /** A value, or a promise of it: Apps Script adapters are synchronous, Node's are not. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -14,6 +14,8 @@ export interface InboundMail {
   /** Gmail thread id of the support mailbox, '' when the mailbox has no threads. */
   threadId: string;
   raw: Uint8Array | string;
+  /** Date header as ISO 8601 when the source read it, for ordering several mailboxes. */
+  date?: string;
 }
 
 /** Everything the Sheet holds, read once at the start of a run. */
@@ -59,4 +61,48 @@ export type LogFields = Record<string, string | number | boolean | null>;
 export interface Log {
   info(event: string, fields?: LogFields): void;
   error(event: string, fields?: LogFields): void;
+}
+
+/** What identifies the ticket of an opened message, from its headers and Gmail thread. */
+export interface TicketHint {
+  /** X-Plusdesk-Ticket header value. */
+  ticketHeader: string;
+  /** To, Cc and Reply-To addresses (a plus address names the ticket). */
+  addresses: string[];
+  subject: string;
+  threadId: string;
+  /** Message-ID, In-Reply-To and References ids, without angle brackets. */
+  messageIds: string[];
+}
+
+/** One ticket card's data, read in a small fixed number of Sheet calls. */
+export interface CardData {
+  ticket: Ticket;
+  /** The customer's earlier tickets (number, status, subject, created). */
+  earlier: Pick<Ticket, 'number' | 'status' | 'subject' | 'created'>[];
+  team: Agent[];
+}
+
+export interface HomeData {
+  mine: Ticket[];
+  following: Ticket[];
+  unassigned: Ticket[];
+  team: Agent[];
+}
+
+/** The sidebar's access to the ticket store. */
+export interface SidebarStore {
+  findTicketNumber(hint: TicketHint): MaybePromise<number | null>;
+  readCard(number: number): MaybePromise<CardData | null>;
+  readHome(agent: string): MaybePromise<HomeData>;
+  /**
+   * Applies a change to the ticket's freshest row (and appends a queued comment row), so that
+   * two agents acting at once both keep their change. Returns the ticket as written.
+   */
+  update(
+    number: number,
+    change: (ticket: Ticket) => { ticket: Ticket; record: MessageRecord | null },
+  ): MaybePromise<Ticket>;
+  /** Opens a ticket from a message that is not one yet; returns its number. */
+  openTicket(message: ParsedMessage, threadId: string, agent: string, time: string): MaybePromise<number>;
 }

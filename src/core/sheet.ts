@@ -2,7 +2,15 @@
  * The layout of the ticket Sheet: tab names, headers, and conversion between rows and objects.
  * Google Sheets and the local .xlsx workbook share it, so a workbook made locally imports as is.
  */
-import type { Agent, MessageKind, MessageRecord, MessageState, Settings, Ticket } from './types';
+import type {
+  Agent,
+  MessageKind,
+  MessageRecord,
+  MessageState,
+  RecentMessage,
+  Settings,
+  Ticket,
+} from './types';
 import { TICKET_STATUSES } from './types';
 
 export type Cell = string | number | boolean;
@@ -29,6 +37,8 @@ export const TICKET_HEADERS = [
   'Updated',
   'Thread ID',
   'Conversation',
+  'Earlier tickets',
+  'Recent messages',
 ] as const;
 
 export const MESSAGE_HEADERS = [
@@ -46,11 +56,16 @@ export const MESSAGE_HEADERS = [
 
 export const TEAM_HEADERS = ['Email', 'Name', 'Active', 'Notified of new tickets'] as const;
 export const SETTINGS_HEADERS = ['Setting', 'Value'] as const;
+export const TICKET_STATUSES_LIST = TICKET_STATUSES;
 
 /** Google Sheets holds at most 50,000 characters in a cell. */
 export const CELL_LIMIT = 50_000;
 /** Message-IDs kept per ticket for threading relays; References only needs the recent ones. */
 export const CONVERSATION_LIMIT = 40;
+/** Messages shown on the sidebar card, kept on the ticket row. */
+export const RECENT_LIMIT = 5;
+/** Characters of each recent message's summary kept on the ticket row. */
+export const RECENT_SUMMARY_LENGTH = 240;
 
 const SETTING_NAMES: Record<keyof Settings, string> = {
   supportAddress: 'Support address',
@@ -120,7 +135,29 @@ export function ticketToRow(ticket: Ticket): Row {
     ticket.updated,
     ticket.threadId,
     ticket.conversation.slice(-CONVERSATION_LIMIT).join(' '),
+    ticket.earlier.join(' '),
+    fitCell(JSON.stringify(ticket.recent)),
   ];
+}
+
+function readRecent(cell: Cell | undefined): RecentMessage[] {
+  const value = text(cell).trim();
+  if (!value.startsWith('[')) return [];
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (!Array.isArray(parsed)) return [];
+    return parsed
+      .filter((item): item is RecentMessage => typeof item === 'object' && item !== null && 'summary' in item)
+      .map((item) => ({
+        time: String(item.time ?? ''),
+        kind: (['customer', 'reply', 'comment'] as const).includes(item.kind) ? item.kind : 'customer',
+        author: String(item.author ?? ''),
+        summary: String(item.summary ?? ''),
+      }));
+  } catch {
+    // A hand-edited cell that is not JSON shows no recent messages rather than breaking the row.
+    return [];
+  }
 }
 
 /** Reads a Tickets row; returns null for a blank row or one without a ticket number. */
@@ -143,6 +180,10 @@ export function rowToTicket(row: Row): Ticket | null {
     updated: cellTime(row[10]),
     threadId: text(row[11]),
     conversation: list(row[12]),
+    earlier: list(row[13])
+      .map((value) => Number.parseInt(value, 10))
+      .filter((value) => Number.isFinite(value)),
+    recent: readRecent(row[14]),
   };
 }
 

@@ -34,6 +34,18 @@ export interface Ticket {
    * customer's messages and plusdesk's relays. Relays use them for In-Reply-To and References.
    */
   conversation: string[];
+  /** The customer's tickets from before this one, newest first, for the sidebar card. */
+  earlier: number[];
+  /** The last few messages of the ticket, newest last, so a card needs no Messages scan. */
+  recent: RecentMessage[];
+}
+
+export interface RecentMessage {
+  time: string;
+  kind: 'customer' | 'reply' | 'comment';
+  /** Email of the author. */
+  author: string;
+  summary: string;
 }
 
 export interface Agent {

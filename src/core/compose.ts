@@ -1,0 +1,311 @@
+/**
+ * Builds the messages plusdesk sends. Notifications go to agents with `[#N]` in the subject, the
+ * new text only, a signed plus Reply-To, and threading headers that keep one ticket in one
+ * Gmail thread. Relays go to the customer from the support address, threaded into their own
+ * conversation, and never show a plus address.
+ */
+import { domainOf, formatAddress, normalizeEmail, plusAddress } from './address';
+import { hashKey } from './hash';
+import type { Signer } from './ports';
+import type { Recipient } from './routing';
+import type { Address, Attachment, OutgoingMessage, Settings, Ticket } from './types';
+
+/** Gmail rejects messages over 25 MB; attachments beyond this total are left out with a note. */
+export const ATTACHMENT_BUDGET = 20 * 1024 * 1024;
+/** References carries the most recent ids only, as mail clients do. */
+const REFERENCES_LIMIT = 20;
+
+export type NotificationEvent = 'new-ticket' | 'follow-up' | 'agent-reply' | 'comment' | 'agent-message';
+
+export interface ComposeContext {
+  settings: Settings;
+  signer: Signer;
+}
+
+/** Message-ID that every notification of a ticket refers to, so agents see one thread. */
+export function ticketThreadRoot(ticket: number, settings: Settings): string {
+  return `ticket-${ticket}.plusdesk@${domainOf(settings.supportAddress)}`;
+}
+
+export function outgoingMessageId(key: string, settings: Settings): string {
+  return `pd.${key}@${domainOf(settings.supportAddress)}`;
+}
+
+/** Key of an outgoing message: the same event to the same people always gets the same key. */
+export function messageKey(kind: string, eventId: string, recipients: string[]): string {
+  return hashKey(kind, eventId, ...[...recipients].map(normalizeEmail).sort());
+}
+
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+function textToHtml(text: string): string {
+  return escapeHtml(text).replace(/\r?\n/g, '<br>\n');
+}
+
+/** Keeps attachments in order until the size budget is spent; reports what was left out. */
+function withinBudget(attachments: Attachment[]): { kept: Attachment[]; dropped: string[] } {
+  const kept: Attachment[] = [];
+  const dropped: string[] = [];
+  let total = 0;
+  for (const attachment of attachments) {
+    if (total + attachment.content.length > ATTACHMENT_BUDGET) {
+      dropped.push(attachment.filename || attachment.mimeType);
+      continue;
+    }
+    total += attachment.content.length;
+    kept.push(attachment);
+  }
+  return { kept, dropped };
+}
+
+const HEADLINES: Record<NotificationEvent, (author: string, customer: string) => string> = {
+  'new-ticket': (author) => `New ticket from ${author}:`,
+  'follow-up': (author) => `${author} wrote:`,
+  'agent-reply': (author, customer) => `${author} replied to ${customer}:`,
+  'agent-message': (author) => `${author} wrote in the customer's thread:`,
+  comment: (author) => `Internal note from ${author} (the customer does not see it):`,
+};
+
+const REASON_TEXT: Record<Recipient['reason'], string> = {
+  team: 'you are on the team',
+  'team address': 'this goes to the whole team',
+  'last replier': 'you replied last',
+  assignee: 'you are the assignee',
+  follower: 'you follow this ticket',
+  mentioned: 'you were mentioned',
+};
+
+export interface NotificationInput {
+  event: NotificationEvent;
+  ticket: Ticket;
+  author: Address;
+  /** Id of what happened: the inbound Message-ID, or the id of a comment row. */
+  eventId: string;
+  text: string;
+  attachments: Attachment[];
+  /** Content-IDs the original HTML referred to, so inline images still show. */
+  inlineIds: string[];
+  recipients: Recipient[];
+}
+
+export function composeNotification(
+  input: NotificationInput,
+  context: ComposeContext,
+): OutgoingMessage {
+  const { ticket, settings } = { ticket: input.ticket, settings: context.settings };
+  const emails = input.recipients.map((recipient) => recipient.email);
+  const key = messageKey(`notification:${input.event}`, input.eventId, emails);
+  const replyAddress = plusAddress(settings.supportAddress, context.signer, ticket.number, 'reply');
+  const commentAddress = plusAddress(
+    settings.supportAddress,
+    context.signer,
+    ticket.number,
+    'comment',
+  );
+  // Replying to an internal note continues the internal discussion, never reaches the customer.
+  const replyTo = input.event === 'comment' ? commentAddress : replyAddress;
+  const customerName = ticket.customer.name || ticket.customer.email;
+  const authorName = input.author.name || input.author.email;
+  const { kept, dropped } = withinBudget(input.attachments);
+
+  const headline = HEADLINES[input.event](
+    input.event === 'new-ticket' || input.event === 'follow-up'
+      ? formatAddress(input.author)
+      : authorName,
+    customerName,
+  );
+  const status = [
+    `Ticket #${ticket.number}`,
+    ticket.status,
+    ticket.assignee === '' ? 'unassigned' : `assigned to ${ticket.assignee}`,
+  ].join(' · ');
+  const howToAnswer =
+    input.event === 'comment'
+      ? `Reply to this email to add another internal note.`
+      : `Reply to this email to answer ${customerName}.`;
+  const reasons = [...new Set(input.recipients.map((recipient) => REASON_TEXT[recipient.reason]))];
+  const footer = [
+    '--',
+    status,
+    howToAnswer,
+    `Write to ${commentAddress} to add an internal note instead.`,
+    `You get this because ${reasons.join(', ') || 'you are on the team'}.`,
+  ];
+  if (dropped.length > 0) {
+    footer.push(`Left out as too large to forward (open it in the support mailbox): ${dropped.join(', ')}`);
+  }
+  const body = input.text.trim() === '' ? '(no text)' : input.text.trim();
+  const text = [headline, '', body, '', ...footer].join('\n');
+  const images = input.inlineIds
+    .filter((id) => kept.some((attachment) => attachment.contentId === id))
+    .map((id) => `<p><img src="cid:${escapeHtml(id)}" alt=""></p>`)
+    .join('\n');
+  const html = [
+    `<p><b>${escapeHtml(headline)}</b></p>`,
+    `<div>${textToHtml(body)}</div>`,
+    images,
+    `<hr><p style="color:#5f6368;font-size:12px">${footer.slice(1).map(escapeHtml).join('<br>\n')}</p>`,
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
+  const root = ticketThreadRoot(ticket.number, settings);
+
+  return {
+    kind: 'notification',
+    ticket: ticket.number,
+    key,
+    messageId: outgoingMessageId(key, settings),
+    from: { name: `${authorName} via ${settings.supportName}`, email: settings.supportAddress },
+    to: emails.map((email) => ({ name: '', email })),
+    cc: [],
+    replyTo: [{ name: `${customerName} (#${ticket.number})`, email: replyTo }],
+    subject: `[#${ticket.number}] ${ticket.subject}`,
+    text,
+    html,
+    inReplyTo: root,
+    references: [root],
+    headers: {
+      'X-Plusdesk-Ticket': String(ticket.number),
+      'X-Plusdesk-Key': key,
+      'X-Plusdesk-Event': input.event,
+      'Auto-Submitted': 'auto-generated',
+    },
+    attachments: kept,
+    threadId: '',
+    reasons: Object.fromEntries(input.recipients.map((r) => [r.email, r.reason])),
+  };
+}
+
+export interface RelayInput {
+  ticket: Ticket;
+  agent: Address;
+  eventId: string;
+  text: string;
+  attachments: Attachment[];
+  /** People outside the team that the agent copied, added to the customer's Cc. */
+  extraCc: string[];
+}
+
+/** The agent's answer, sent to the customer from the support address in their own thread. */
+export function composeRelay(input: RelayInput, context: ComposeContext): OutgoingMessage {
+  const { ticket } = input;
+  const { settings } = context;
+  const customer = normalizeEmail(ticket.customer.email);
+  const cc = [...new Set([...ticket.cc, ...input.extraCc].map(normalizeEmail))].filter(
+    (email) => email !== customer && email !== normalizeEmail(settings.supportAddress),
+  );
+  const key = messageKey('relay', input.eventId, [customer, ...cc]);
+  const signature = settings.signature.trim();
+  const text = signature === '' ? input.text.trim() : `${input.text.trim()}\n\n${signature}`;
+  const { kept } = withinBudget(input.attachments);
+  const references = ticket.conversation.slice(-REFERENCES_LIMIT);
+  return {
+    kind: 'relay',
+    ticket: ticket.number,
+    key,
+    messageId: outgoingMessageId(key, settings),
+    from: {
+      name: `${input.agent.name || input.agent.email.split('@')[0]} (${settings.supportName})`,
+      email: settings.supportAddress,
+    },
+    to: [{ name: ticket.customer.name, email: ticket.customer.email }],
+    cc: cc.map((email) => ({ name: '', email })),
+    replyTo: [],
+    subject: `Re: ${ticket.subject} [#${ticket.number}]`,
+    text,
+    html: '',
+    inReplyTo: references[references.length - 1] ?? '',
+    references,
+    headers: { 'X-Plusdesk-Ticket': String(ticket.number), 'X-Plusdesk-Key': key },
+    attachments: kept,
+    threadId: ticket.threadId,
+    reasons: { [customer]: 'customer' },
+  };
+}
+
+/** The optional automatic acknowledgement of a new ticket, sent to the customer once. */
+export function composeAcknowledgement(
+  ticket: Ticket,
+  eventId: string,
+  context: ComposeContext,
+): OutgoingMessage {
+  const { settings } = context;
+  const customer = normalizeEmail(ticket.customer.email);
+  const key = messageKey('acknowledgement', eventId, [customer]);
+  const lines = [
+    `Hello${ticket.customer.name === '' ? '' : ` ${ticket.customer.name}`},`,
+    '',
+    `we received your message and opened ticket #${ticket.number}: "${ticket.subject}".`,
+    'A person from our team will answer you here. To add details, reply to this email.',
+  ];
+  if (settings.signature.trim() !== '') lines.push('', settings.signature.trim());
+  const references = ticket.conversation.slice(-REFERENCES_LIMIT);
+  return {
+    kind: 'acknowledgement',
+    ticket: ticket.number,
+    key,
+    messageId: outgoingMessageId(key, settings),
+    from: { name: settings.supportName, email: settings.supportAddress },
+    to: [{ name: ticket.customer.name, email: ticket.customer.email }],
+    cc: [],
+    replyTo: [],
+    subject: `Re: ${ticket.subject} [#${ticket.number}]`,
+    text: lines.join('\n'),
+    html: '',
+    inReplyTo: references[references.length - 1] ?? '',
+    references,
+    headers: {
+      'X-Plusdesk-Ticket': String(ticket.number),
+      'X-Plusdesk-Key': key,
+      'Auto-Submitted': 'auto-replied',
+    },
+    attachments: [],
+    threadId: ticket.threadId,
+    reasons: { [customer]: 'customer' },
+  };
+}
+
+/** Tells the team once that a reply or comment was held instead of acted on. */
+export function composeHeldAlert(
+  input: { ticket: Ticket; sender: string; reason: string; eventId: string; recipients: Recipient[] },
+  context: ComposeContext,
+): OutgoingMessage {
+  const { settings } = context;
+  const emails = input.recipients.map((recipient) => recipient.email);
+  const key = messageKey('alert:held', input.eventId, emails);
+  const root = ticketThreadRoot(input.ticket.number, settings);
+  return {
+    kind: 'alert',
+    ticket: input.ticket.number,
+    key,
+    messageId: outgoingMessageId(key, settings),
+    from: { name: `plusdesk (${settings.supportName})`, email: settings.supportAddress },
+    to: emails.map((email) => ({ name: '', email })),
+    cc: [],
+    replyTo: [],
+    subject: `[#${input.ticket.number}] ${input.ticket.subject}`,
+    text: [
+      `A message from ${input.sender || 'an unknown sender'} to a reply or comment address of ticket #${input.ticket.number} was held: ${input.reason}.`,
+      'Nothing was sent to the customer. The message is labelled plusdesk/held in the support mailbox;',
+      'if it is genuine, forward its text from your own account to the reply address again.',
+    ].join('\n'),
+    html: '',
+    inReplyTo: root,
+    references: [root],
+    headers: {
+      'X-Plusdesk-Ticket': String(input.ticket.number),
+      'X-Plusdesk-Key': key,
+      'X-Plusdesk-Event': 'held',
+      'Auto-Submitted': 'auto-generated',
+    },
+    attachments: [],
+    threadId: '',
+    reasons: Object.fromEntries(input.recipients.map((r) => [r.email, r.reason])),
+  };
+}

@@ -1,0 +1,615 @@
+/**
+ * One run over new mail. Each message is parsed, classified and turned into a plan (ticket
+ * changes, Messages rows, outgoing mail); the plan's mail is sent, and only then is the plan
+ * applied. The store is written once at the end. Every outgoing message has a deterministic key,
+ * so a run that dies before it saves is repeated by the next run with the same keys, and the
+ * mailer's `wasSent` check keeps each message from going out twice.
+ */
+import { normalizeEmail, readPlusAddress } from './address';
+import { classify, type Classification } from './classify';
+import {
+  composeAcknowledgement,
+  composeHeldAlert,
+  composeNotification,
+  composeRelay,
+  type ComposeContext,
+  type NotificationEvent,
+} from './compose';
+import { Desk } from './desk';
+import { hashKey } from './hash';
+import { isNoReplyAddress } from './loops';
+import { MailParseError, parseMessage } from './mime';
+import type { Clock, InboundMail, Log, Mailer, MaybePromise, Signer, TicketStore } from './ports';
+import { visibleText } from './quote';
+import { findMentions, route, type RouteEvent } from './routing';
+import { createTicket, noteRecent, recordAgentReply, recordCustomerMessage, touch } from './ticket';
+import type { Address, MessageRecord, OutgoingMessage, ParsedMessage, Ticket } from './types';
+
+export interface RunDependencies {
+  store: TicketStore;
+  mailer: Mailer;
+  signer: Signer;
+  clock: Clock;
+  log: Log;
+}
+
+export interface RunOptions {
+  /** Time (ms since epoch, by the run's clock) after which no new message is started. */
+  deadline?: number;
+  /** Called after each message, for progress bars. */
+  onProgress?: (done: number) => void;
+}
+
+/** What happened to one inbound message. */
+export interface MessageOutcome {
+  sourceId: string;
+  messageId: string;
+  ticket: number | null;
+  /** The classification, or 'duplicate', 'quarantined', 'failed'. */
+  outcome: string;
+  state: MessageRecord['state'] | 'duplicate';
+  reason: string;
+}
+
+export interface RunReport {
+  outcomes: MessageOutcome[];
+  sent: OutgoingMessage[];
+  tickets: Ticket[];
+  /** True when the deadline or a send failure stopped the run before the end of the mail. */
+  stoppedEarly: boolean;
+  stopReason: string;
+}
+
+/** Marker that turns a reply into an internal comment when it is the first line of the text. */
+export const COMMENT_MARKER = /^\s*#(note|comment|internal)\b[:\s]*/i;
+
+const SUMMARY_LENGTH = 500;
+
+interface Plan {
+  tickets: Ticket[];
+  records: MessageRecord[];
+  outgoing: OutgoingMessage[];
+  outcome: MessageOutcome;
+}
+
+function summarize(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > SUMMARY_LENGTH ? `${flat.slice(0, SUMMARY_LENGTH - 1)}…` : flat;
+}
+
+function fallbackMessageId(parsed: ParsedMessage): string {
+  const key = hashKey(parsed.from?.email ?? '', parsed.date, parsed.subject, parsed.text);
+  return `no-message-id.${key}@plusdesk.invalid`;
+}
+
+export class Run {
+  private readonly desk: Desk;
+  private readonly compose: ComposeContext;
+  private readonly sent: OutgoingMessage[] = [];
+  private readonly outcomes: MessageOutcome[] = [];
+
+  constructor(
+    private readonly deps: RunDependencies,
+    desk: Desk,
+  ) {
+    this.desk = desk;
+    this.compose = { settings: desk.settings, signer: deps.signer };
+  }
+
+  static async start(deps: RunDependencies): Promise<Run> {
+    return new Run(deps, new Desk(await deps.store.load()));
+  }
+
+  get state(): Desk {
+    return this.desk;
+  }
+
+  get outcomeCount(): number {
+    return this.outcomes.length;
+  }
+
+  outcomesSince(index: number): MessageOutcome[] {
+    return this.outcomes.slice(index);
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  /** Handles one inbound message; returns false when the run must stop (a send failed). */
+  async handle(mail: InboundMail): Promise<boolean> {
+    let parsed: ParsedMessage;
+    try {
+      parsed = await parseMessage(mail.raw);
+    } catch (error) {
+      const reason = error instanceof MailParseError ? error.reason : `parse failed: ${String(error)}`;
+      this.quarantine(mail, '', reason);
+      return true;
+    }
+    const messageId = parsed.messageId || fallbackMessageId(parsed);
+    if (this.desk.hasSeen(messageId, mail.sourceId)) {
+      this.outcomes.push({
+        sourceId: mail.sourceId,
+        messageId,
+        ticket: this.desk.lookup().byMessageId(messageId) ?? null,
+        outcome: 'duplicate',
+        state: 'duplicate',
+        reason: 'already processed',
+      });
+      return true;
+    }
+
+    let plan: Plan;
+    try {
+      plan = this.plan(mail, parsed, messageId);
+    } catch (error) {
+      this.deps.log.error('message_failed', { sourceId: mail.sourceId, error: String(error) });
+      this.quarantine(mail, messageId, `processing failed: ${String(error)}`);
+      return true;
+    }
+
+    for (const message of plan.outgoing) {
+      try {
+        if (!(await this.deps.mailer.wasSent(message))) await this.deps.mailer.send(message);
+        this.sent.push(message);
+      } catch (error) {
+        this.deps.log.error('send_failed', {
+          sourceId: mail.sourceId,
+          key: message.key,
+          error: String(error),
+        });
+        this.outcomes.push({ ...plan.outcome, outcome: 'failed', reason: `send failed: ${String(error)}` });
+        return false;
+      }
+    }
+    for (const ticket of plan.tickets) this.desk.putTicket(ticket);
+    for (const record of plan.records) this.desk.append(record);
+    this.outcomes.push(plan.outcome);
+    this.deps.log.info('message', {
+      sourceId: mail.sourceId,
+      ticket: plan.outcome.ticket,
+      outcome: plan.outcome.outcome,
+      sent: plan.outgoing.length,
+    });
+    return true;
+  }
+
+  private quarantine(mail: InboundMail, messageId: string, reason: string): void {
+    this.desk.append({
+      time: this.now(),
+      ticket: null,
+      kind: 'system',
+      state: 'quarantined',
+      author: '',
+      messageId,
+      sourceId: mail.sourceId,
+      key: '',
+      reason,
+      summary: '',
+    });
+    this.outcomes.push({
+      sourceId: mail.sourceId,
+      messageId,
+      ticket: null,
+      outcome: 'quarantined',
+      state: 'quarantined',
+      reason,
+    });
+    this.deps.log.error('message_quarantined', { sourceId: mail.sourceId, reason });
+  }
+
+  private plan(mail: InboundMail, parsed: ParsedMessage, messageId: string): Plan {
+    const desk = this.desk;
+    const classification = classify(parsed, mail.threadId, {
+      settings: desk.settings,
+      team: desk.teamByEmail,
+      signer: this.deps.signer,
+      lookup: desk.lookup(),
+    });
+    const time = this.now();
+    const author: Address = parsed.from ?? { name: '', email: '' };
+    const record = (fields: Partial<MessageRecord>): MessageRecord => ({
+      time,
+      ticket: null,
+      kind: 'customer',
+      state: 'processed',
+      author: normalizeEmail(author.email),
+      messageId,
+      sourceId: mail.sourceId,
+      key: '',
+      reason: '',
+      summary: '',
+      ...fields,
+    });
+    const outcome = (ticket: number | null, state: MessageRecord['state'], reason = '') => ({
+      sourceId: mail.sourceId,
+      messageId,
+      ticket,
+      outcome: classification.kind,
+      state,
+      reason,
+    });
+    const skip = (ticket: number | null, reason: string): Plan => ({
+      tickets: [],
+      records: [record({ ticket, kind: 'system', state: 'skipped', reason })],
+      outgoing: [],
+      outcome: outcome(ticket, 'skipped', reason),
+    });
+
+    switch (classification.kind) {
+      case 'own-message':
+        return skip(classification.ticket, 'plusdesk message came back');
+      case 'bulk':
+        return skip(null, `bulk or mailing-list mail (${classification.signal})`);
+      case 'auto-reply':
+        return skip(classification.ticket, `auto-reply (${classification.signal})`);
+      case 'bounce': {
+        const detail = [classification.recipient, classification.status].filter(Boolean).join(' ');
+        return skip(classification.ticket, `delivery failure${detail ? ` for ${detail}` : ''} (${classification.signal})`);
+      }
+      case 'held':
+        return this.planHeld(classification, parsed, record, outcome);
+      case 'new-ticket':
+        return this.planNewTicket(mail, parsed, messageId, classification.note, record, outcome);
+      case 'follow-up':
+        return this.planFollowUp(mail, parsed, messageId, classification.ticket, record, outcome);
+      case 'agent-reply':
+      case 'comment':
+      case 'agent-message':
+        return this.planAgentMail(parsed, messageId, classification, record, outcome);
+    }
+  }
+
+  private customerSide(parsed: ParsedMessage, exclude: string): string[] {
+    const support = normalizeEmail(this.desk.settings.supportAddress);
+    return [...parsed.to, ...parsed.cc]
+      .map((address) => normalizeEmail(address.email))
+      .filter(
+        (email) =>
+          email !== '' &&
+          email !== exclude &&
+          email !== support &&
+          readPlusAddress(email, support, this.deps.signer).status === 'none' &&
+          !this.desk.teamByEmail.has(email),
+      );
+  }
+
+  private notify(
+    event: NotificationEvent,
+    routeEvent: RouteEvent,
+    ticket: Ticket,
+    author: Address,
+    eventId: string,
+    text: string,
+    parsed: ParsedMessage | null,
+  ): OutgoingMessage[] {
+    const recipients = route(routeEvent, ticket, this.desk.team, this.desk.settings);
+    if (recipients.length === 0) return [];
+    const inlineIds =
+      parsed === null
+        ? []
+        : [...parsed.html.matchAll(/cid:([^"'\s>)]+)/gi)].map((match) => match[1]!);
+    return [
+      composeNotification(
+        {
+          event,
+          ticket,
+          author,
+          eventId,
+          text,
+          attachments: parsed?.attachments ?? [],
+          inlineIds,
+          recipients,
+        },
+        this.compose,
+      ),
+    ];
+  }
+
+  private outgoingRecords(outgoing: OutgoingMessage[], eventId: string, time: string): MessageRecord[] {
+    return outgoing.map((message) => ({
+      time,
+      ticket: message.ticket,
+      kind: message.kind === 'relay' || message.kind === 'acknowledgement' ? 'reply' : 'notification',
+      state: 'sent',
+      author: [...message.to, ...message.cc].map((address) => normalizeEmail(address.email)).join(', '),
+      messageId: message.messageId,
+      sourceId: eventId,
+      key: message.key,
+      reason: message.kind,
+      summary: message.subject,
+    }));
+  }
+
+  private planNewTicket(
+    mail: InboundMail,
+    parsed: ParsedMessage,
+    messageId: string,
+    note: string,
+    record: (fields: Partial<MessageRecord>) => MessageRecord,
+    outcome: (ticket: number | null, state: MessageRecord['state'], reason?: string) => MessageOutcome,
+  ): Plan {
+    const customer = parsed.from ?? parsed.replyTo[0];
+    if (customer === undefined || customer.email === '') {
+      throw new Error('message has no sender address (From)');
+    }
+    const text = visibleText(parsed.text, parsed.html);
+    const earlier = this.desk
+      .ticketsOf(customer.email)
+      .map((previous) => previous.number)
+      .sort((a, b) => b - a);
+    const ticket = noteRecent(
+      createTicket({
+        number: this.desk.nextTicketNumber(),
+        subject: parsed.subject,
+        customer,
+        cc: this.customerSide(parsed, normalizeEmail(customer.email)),
+        threadId: mail.threadId,
+        messageId,
+        time: this.now(),
+        earlier,
+      }),
+      { time: this.now(), kind: 'customer', author: normalizeEmail(customer.email), summary: summarize(text) },
+    );
+    const outgoing = this.notify('new-ticket', { kind: 'new-ticket' }, ticket, customer, messageId, text, parsed);
+    const settings = this.desk.settings;
+    if (settings.autoAcknowledge && !isNoReplyAddress(customer.email)) {
+      outgoing.push(composeAcknowledgement(ticket, messageId, this.compose));
+    }
+    return {
+      tickets: [ticket],
+      records: [
+        record({ ticket: ticket.number, kind: 'customer', reason: note, summary: summarize(text) }),
+        ...this.outgoingRecords(outgoing, messageId, this.now()),
+      ],
+      outgoing,
+      outcome: outcome(ticket.number, 'processed', note),
+    };
+  }
+
+  private planFollowUp(
+    mail: InboundMail,
+    parsed: ParsedMessage,
+    messageId: string,
+    number: number,
+    record: (fields: Partial<MessageRecord>) => MessageRecord,
+    outcome: (ticket: number | null, state: MessageRecord['state'], reason?: string) => MessageOutcome,
+  ): Plan {
+    const before = this.desk.tickets.get(number)!;
+    const sender = normalizeEmail(parsed.from?.email ?? '');
+    const text = visibleText(parsed.text, parsed.html);
+    const recorded = recordCustomerMessage(before, {
+      messageId,
+      cc: this.customerSide(parsed, normalizeEmail(before.customer.email)).concat(
+        sender === normalizeEmail(before.customer.email) ? [] : [sender],
+      ),
+      threadId: mail.threadId,
+      time: this.now(),
+    });
+    const ticket = noteRecent(recorded, { time: this.now(), kind: 'customer', author: sender, summary: summarize(text) });
+    const author = parsed.from ?? before.customer;
+    const outgoing = this.notify('follow-up', { kind: 'follow-up' }, ticket, author, messageId, text, parsed);
+    return {
+      tickets: [ticket],
+      records: [
+        record({ ticket: number, kind: 'customer', summary: summarize(text) }),
+        ...this.outgoingRecords(outgoing, messageId, this.now()),
+      ],
+      outgoing,
+      outcome: outcome(number, 'processed'),
+    };
+  }
+
+  private planAgentMail(
+    parsed: ParsedMessage,
+    messageId: string,
+    classification: Extract<Classification, { kind: 'agent-reply' | 'comment' | 'agent-message' }>,
+    record: (fields: Partial<MessageRecord>) => MessageRecord,
+    outcome: (ticket: number | null, state: MessageRecord['state'], reason?: string) => MessageOutcome,
+  ): Plan {
+    const before = this.desk.tickets.get(classification.ticket)!;
+    const agent = classification.agent;
+    const author: Address = { name: agent.name, email: agent.email };
+    let text = visibleText(parsed.text, parsed.html);
+    let kind = classification.kind;
+    if (kind === 'agent-reply' && COMMENT_MARKER.test(text)) {
+      kind = 'comment';
+      text = text.replace(COMMENT_MARKER, '').trim();
+    }
+    const time = this.now();
+
+    if (kind === 'comment') {
+      const ticket = noteRecent(touch(before, time), { time, kind: 'comment', author: agent.email, summary: summarize(text) });
+      const mentions = findMentions(text, this.desk.team);
+      const outgoing = this.notify(
+        'comment',
+        { kind: 'comment', author: agent.email, mentions },
+        ticket,
+        author,
+        messageId,
+        text,
+        parsed,
+      );
+      return {
+        tickets: [ticket],
+        records: [
+          record({ ticket: ticket.number, kind: 'comment', summary: summarize(text) }),
+          ...this.outgoingRecords(outgoing, messageId, time),
+        ],
+        outgoing,
+        outcome: { ...outcome(ticket.number, 'processed'), outcome: 'comment' },
+      };
+    }
+
+    if (kind === 'agent-message') {
+      // The agent wrote into the customer's thread from their own mailbox, so the customer
+      // already has it: record it and tell the followers, but relay nothing.
+      const ticket = noteRecent(
+        recordAgentReply(before, { agent: agent.email, relayMessageId: messageId, cc: [], time }),
+        { time, kind: 'reply', author: agent.email, summary: summarize(text) },
+      );
+      const outgoing = this.notify(
+        'agent-message',
+        { kind: 'agent-reply', author: agent.email },
+        ticket,
+        author,
+        messageId,
+        text,
+        parsed,
+      );
+      return {
+        tickets: [ticket],
+        records: [
+          record({ ticket: ticket.number, kind: 'reply', summary: summarize(text) }),
+          ...this.outgoingRecords(outgoing, messageId, time),
+        ],
+        outgoing,
+        outcome: outcome(ticket.number, 'processed'),
+      };
+    }
+
+    const extraCc = this.customerSide(parsed, normalizeEmail(before.customer.email));
+    const relay = composeRelay(
+      { ticket: before, agent: author, eventId: messageId, text, attachments: parsed.attachments, extraCc },
+      this.compose,
+    );
+    const ticket = noteRecent(
+      recordAgentReply(before, { agent: agent.email, relayMessageId: relay.messageId, cc: extraCc, time }),
+      { time, kind: 'reply', author: agent.email, summary: summarize(text) },
+    );
+    const outgoing = [
+      relay,
+      ...this.notify('agent-reply', { kind: 'agent-reply', author: agent.email }, ticket, author, messageId, text, parsed),
+    ];
+    return {
+      tickets: [ticket],
+      records: [
+        record({ ticket: ticket.number, kind: 'reply', summary: summarize(text) }),
+        ...this.outgoingRecords(outgoing, messageId, time),
+      ],
+      outgoing,
+      outcome: outcome(ticket.number, 'processed'),
+    };
+  }
+
+  private planHeld(
+    classification: Extract<Classification, { kind: 'held' }>,
+    parsed: ParsedMessage,
+    record: (fields: Partial<MessageRecord>) => MessageRecord,
+    outcome: (ticket: number | null, state: MessageRecord['state'], reason?: string) => MessageOutcome,
+  ): Plan {
+    const ticket = this.desk.tickets.get(classification.ticket)!;
+    const sender = normalizeEmail(parsed.from?.email ?? '');
+    const recipients = route({ kind: 'new-ticket' }, ticket, this.desk.team, this.desk.settings).filter(
+      (recipient) => recipient.email !== sender,
+    );
+    const eventId = record({}).messageId;
+    const outgoing =
+      recipients.length === 0
+        ? []
+        : [
+            composeHeldAlert(
+              { ticket, sender, reason: classification.reason, eventId, recipients },
+              this.compose,
+            ),
+          ];
+    return {
+      tickets: [],
+      records: [
+        record({ ticket: ticket.number, kind: 'system', state: 'held', reason: classification.reason }),
+        ...this.outgoingRecords(outgoing, eventId, this.now()),
+      ],
+      outgoing,
+      outcome: outcome(ticket.number, 'held', classification.reason),
+    };
+  }
+
+  /**
+   * Sends the notifications of comments that agents posted in the sidebar (queued rows of the
+   * Messages tab) and marks them processed. Returns false when a send failed.
+   */
+  async handleQueuedComments(): Promise<boolean> {
+    const desk = this.desk;
+    for (let index = 0; index < desk.records.length; index++) {
+      const row = desk.records[index]!;
+      if (row.kind !== 'comment' || row.state !== 'queued' || row.ticket === null) continue;
+      const ticket = desk.tickets.get(row.ticket);
+      const agent = desk.teamByEmail.get(normalizeEmail(row.author));
+      if (ticket === undefined || agent === undefined) {
+        desk.update(index, { ...row, state: 'skipped', reason: 'ticket or agent not found' });
+        continue;
+      }
+      const mentions = findMentions(row.summary, desk.team);
+      const author: Address = { name: agent.name, email: agent.email };
+      const outgoing = this.notify(
+        'comment',
+        { kind: 'comment', author: agent.email, mentions },
+        ticket,
+        author,
+        row.messageId,
+        row.summary,
+        null,
+      );
+      for (const message of outgoing) {
+        try {
+          if (!(await this.deps.mailer.wasSent(message))) await this.deps.mailer.send(message);
+          this.sent.push(message);
+        } catch (error) {
+          this.deps.log.error('send_failed', { ticket: ticket.number, key: message.key, error: String(error) });
+          return false;
+        }
+      }
+      desk.update(index, { ...row, state: 'processed' });
+      for (const record of this.outgoingRecords(outgoing, row.messageId, this.now())) desk.append(record);
+      this.outcomes.push({
+        sourceId: row.sourceId,
+        messageId: row.messageId,
+        ticket: ticket.number,
+        outcome: 'comment',
+        state: 'processed',
+        reason: 'posted in the sidebar',
+      });
+    }
+    return true;
+  }
+
+  /** Writes everything the run changed to the store and returns the report. */
+  async finish(stopReason = ''): Promise<RunReport> {
+    await this.deps.store.save(this.desk.changes());
+    return {
+      outcomes: this.outcomes,
+      sent: this.sent,
+      tickets: [...this.desk.tickets.values()].sort((a, b) => a.number - b.number),
+      stoppedEarly: stopReason !== '',
+      stopReason,
+    };
+  }
+}
+
+/** Processes mail in the order given, stopping at the deadline; saves once at the end. */
+export async function processMail(
+  deps: RunDependencies,
+  mail: Iterable<InboundMail> | AsyncIterable<InboundMail>,
+  options: RunOptions = {},
+): Promise<RunReport> {
+  const run = await Run.start(deps);
+  let done = 0;
+  let stopReason = '';
+  if (!(await run.handleQueuedComments())) return run.finish('a send failed; the next run retries');
+  for await (const item of mail) {
+    if (options.deadline !== undefined && deps.clock.now().getTime() >= options.deadline) {
+      stopReason = 'time budget used up; the next run continues';
+      break;
+    }
+    const goOn = await run.handle(item);
+    done++;
+    options.onProgress?.(done);
+    if (!goOn) {
+      stopReason = 'a send failed; the next run retries';
+      break;
+    }
+  }
+  return run.finish(stopReason);
+}
+
+export type { MaybePromise };
