@@ -1,0 +1,183 @@
+/**
+ * The `plusdesk` command: `process` runs the main job over local mailboxes, `demo` runs the
+ * built-in demo story. Errors a user can fix print one line and exit with code 1.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SingleBar, Presets } from 'cli-progress';
+import { describeOutgoing, runDemo } from '../node/demo';
+import { runLocal, type LocalReport } from '../node/local';
+import { MailboxError } from '../node/mailbox';
+import { readTeam, TeamError } from '../node/team';
+
+const USAGE = `Usage:
+  plusdesk process <mailbox>... [--out DIR] [--team FILE|LIST] [--support ADDRESS] [--json]
+  plusdesk demo [--out DIR] [--json]
+
+  <mailbox>          a folder of .eml/.box files, an mbox file (Google Takeout) or a Maildir
+  --out DIR          where plusdesk.xlsx, outbox/ and quarantine/ are written (default: ./plusdesk-out)
+  --team FILE|LIST   agents: a CSV/JSON file, or "Alice <alice@example.com>, bob@example.com";
+                     kept in the workbook's Team tab for later runs
+  --support ADDRESS  the support mailbox's address (default: the workbook's, else support@example.com)
+  --json             print one JSON report on stdout instead of the summary`;
+
+/** Progress bars appear only for mailboxes larger than this. */
+const PROGRESS_THRESHOLD = 300;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows
+    .map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
+    .join('\n');
+}
+
+function printSummary(report: LocalReport): void {
+  const lines: string[] = [];
+  lines.push(
+    `Processed ${report.processed} message(s), ${report.duplicates} already seen; ` +
+      `sent ${report.outgoing.length}; skipped or held ${report.skipped.length}.`,
+  );
+  if (report.tickets.length > 0) {
+    lines.push('');
+    lines.push(
+      table([
+        ['Ticket', 'Status', 'Customer', 'Assignee', 'Msgs', 'Subject'],
+        ...report.tickets.map((ticket) => [
+          `#${ticket.number}`,
+          ticket.status,
+          ticket.customer.email,
+          ticket.assignee || '-',
+          String(ticket.messageIds.length),
+          ticket.subject.length > 50 ? `${ticket.subject.slice(0, 49)}…` : ticket.subject,
+        ]),
+      ]),
+    );
+  }
+  if (report.skipped.length > 0) {
+    lines.push('');
+    lines.push(
+      table([
+        ['Skipped', 'State', 'Reason'],
+        ...report.skipped.map((item) => [item.source, item.state, item.reason]),
+      ]),
+    );
+  }
+  lines.push('', `Workbook: ${report.workbook}`, `Outbox:   ${report.outbox}`);
+  console.log(lines.join('\n'));
+}
+
+function jsonReport(report: LocalReport): object {
+  return {
+    workbook: report.workbook,
+    outbox: report.outbox,
+    tickets: report.tickets,
+    outgoing: report.outgoing.map((message) => ({
+      kind: message.kind,
+      ticket: message.ticket,
+      to: message.to,
+      cc: message.cc,
+      replyTo: message.replyTo,
+      subject: message.subject,
+      messageId: message.messageId,
+      inReplyTo: message.inReplyTo,
+      references: message.references,
+    })),
+    skipped: report.skipped,
+  };
+}
+
+async function processCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', default: 'plusdesk-out' },
+      team: { type: 'string' },
+      support: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError('process needs at least one mailbox path.');
+  let bar: SingleBar | null = null;
+  const options: Parameters<typeof runLocal>[0] = {
+    mailboxes: positionals.map((path) => resolve(path)),
+    out: resolve(values.out),
+    onStart: (total) => {
+      if (values.json || total <= PROGRESS_THRESHOLD || !process.stderr.isTTY) return;
+      bar = new SingleBar({ stream: process.stderr, clearOnComplete: true }, Presets.shades_classic);
+      bar.start(total, 0);
+    },
+    onProgress: (done) => (bar as SingleBar | null)?.update(done),
+  };
+  if (values.team !== undefined) options.team = readTeam(values.team);
+  if (values.support !== undefined) options.supportAddress = values.support;
+  const report = await runLocal(options);
+  (bar as SingleBar | null)?.stop();
+  if (values.json) console.log(JSON.stringify(jsonReport(report), null, 2));
+  else printSummary(report);
+}
+
+async function demoCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      out: { type: 'string', default: 'plusdesk-demo' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const result = await runDemo(resolve(values.out));
+  if (values.json) {
+    console.log(
+      JSON.stringify(
+        result.stages.map((stage) => ({ title: stage.title, ...jsonReport(stage.report) })),
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  console.log(`plusdesk demo: a shared support inbox, support@example.com, team Alice, Bob, Carol.\n`);
+  result.stages.forEach((stage, index) => {
+    console.log(`Stage ${index + 1}: ${stage.title}`);
+    if (stage.report.outgoing.length === 0) console.log('  nothing sent');
+    for (const message of stage.report.outgoing) console.log(`  ${describeOutgoing(message)}`);
+    for (const item of stage.report.skipped) {
+      console.log(`  no one notified: ${item.source.split('/').pop()} (${item.reason})`);
+    }
+    console.log('');
+  });
+  const last = result.stages[1]!.report;
+  printSummary(last);
+  console.log(`Mailbox:  ${result.mailbox}`);
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'process') await processCommand(rest);
+    else if (command === 'demo') await demoCommand(rest);
+    else if (command === undefined || command === '--help' || command === 'help') {
+      console.log(USAGE);
+      return command === undefined ? 1 : 0;
+    } else throw new UsageError(`unknown command "${command}".`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`plusdesk: ${error.message}\n\n${USAGE}`);
+      return 1;
+    }
+    if (error instanceof MailboxError || error instanceof TeamError) {
+      console.error(`plusdesk: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof TypeError && /parseArgs|option/i.test(String(error))) {
+      console.error(`plusdesk: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,457 @@
+/**
+ * Local mailboxes for the Node runtime: a folder of .eml or .box files, an mbox file (the
+ * Google Takeout export) or a Maildir. Each source lists its messages in Date header order.
+ *
+ * An mbox is indexed in one streaming pass that keeps only the offset, length and date of each
+ * message, and each message is read back by offset when it is processed, so memory stays flat
+ * however large the export is.
+ */
+import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, extname, join, relative, sep } from 'node:path';
+import type { InboundMail } from '../core/ports';
+
+export type MailboxKind = 'folder' | 'mbox' | 'maildir';
+
+export interface MailboxSource {
+  kind: MailboxKind;
+  count: number;
+  /** Messages in Date header order. Each call starts a new pass over the mailbox. */
+  messages(): AsyncIterable<InboundMail>;
+}
+
+/** A path that does not exist, cannot be read or is not a mailbox. */
+export class MailboxError extends Error {
+  override name = 'MailboxError';
+}
+
+const EXPECTED =
+  'Pass a folder of .eml or .box files, an mbox file, ' +
+  'or a Maildir folder (one with cur/ and new/).';
+
+/** File extensions of single messages in a folder mailbox, lower case. */
+const MESSAGE_EXTENSIONS = new Set(['.eml', '.box']);
+
+/** Bytes read from the start of a message file to find its Date header. */
+const HEADER_READ_BYTES = 64 * 1024;
+
+/** Characters kept from the start of each mbox line, which is enough for a Date header line. */
+const LINE_KEEP = 1024;
+
+/** Files whose headers are read at the same time while a folder is indexed. */
+const READ_CONCURRENCY = 32;
+
+/**
+ * Standard mbox postmark: `From <sender> Www Mmm dd hh:mm:ss ...`, as Google Takeout and
+ * Thunderbird write it.
+ */
+const POSTMARK = new RegExp(
+  '^From \\S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) +' +
+    '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\\d{1,2} +\\d{1,2}:\\d{2}',
+);
+
+/**
+ * Opens the mailbox at `path`. Throws MailboxError when the path does not exist, cannot be read
+ * or is neither a folder, an mbox file nor a Maildir.
+ */
+export async function openMailbox(path: string): Promise<MailboxSource> {
+  const stats = await statOrThrow(path);
+  if (stats.isDirectory()) {
+    if ((await isDirectory(join(path, 'cur'))) && (await isDirectory(join(path, 'new')))) {
+      return openMaildir(path);
+    }
+    return openFolder(path);
+  }
+  if (stats.isFile()) return openMbox(path, stats.size);
+  throw new MailboxError(`${path} is neither a file nor a folder. ${EXPECTED}`);
+}
+
+async function statOrThrow(path: string): Promise<Stats> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    throw mailboxError(path, error);
+  }
+}
+
+function mailboxError(path: string, error: unknown): MailboxError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new MailboxError(`Mailbox not found: ${path}. ${EXPECTED}`);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new MailboxError(`Cannot read mailbox ${path}: permission denied.`);
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new MailboxError(`Cannot read mailbox ${path}: ${reason}`);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ordering
+
+interface Indexed {
+  /** Milliseconds since the epoch from the Date header, or null when missing or invalid. */
+  date: number | null;
+}
+
+/**
+ * Sorts by Date header, keeping file order for equal dates. A message without a valid date
+ * takes the date of the message before it in file order, so it stays next to that message.
+ */
+function sortByDate<T extends Indexed>(entries: T[]): T[] {
+  let previous = -Infinity;
+  const keyed = entries.map((entry) => {
+    if (entry.date !== null) previous = entry.date;
+    return { entry, key: entry.date ?? previous };
+  });
+  keyed.sort((a, b) => a.key - b.key);
+  return keyed.map(({ entry }) => entry);
+}
+
+/** Parses an RFC 5322 Date header value. Returns null when it has no time or does not parse. */
+export function parseMailDate(value: string | null): number | null {
+  if (value === null) return null;
+  const withoutComments = value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim();
+  if (!/\d{1,2}:\d{2}/.test(withoutComments)) return null;
+  const time = Date.parse(withoutComments);
+  return Number.isNaN(time) ? null : time;
+}
+
+function isoDate(date: number | null): string | undefined {
+  return date === null ? undefined : new Date(date).toISOString();
+}
+
+/** Finds the first Date header in the header block of a message, fed one line at a time. */
+class DateHeaderScanner {
+  /** True once the blank line that ends the header block has been seen. */
+  done = false;
+  private value: string | null = null;
+  private inDate = false;
+
+  /** Takes one line without its LF, with or without a trailing CR. */
+  feed(line: string): void {
+    if (this.done) return;
+    if (line === '' || line === '\r') {
+      this.done = true;
+      return;
+    }
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (this.inDate) this.value += ` ${line.trim()}`;
+      return;
+    }
+    this.inDate = false;
+    if (this.value === null && /^date[ \t]*:/i.test(line)) {
+      this.value = line.slice(line.indexOf(':') + 1).trim();
+      this.inDate = true;
+    }
+  }
+
+  get date(): number | null {
+    return parseMailDate(this.value);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folder of message files and Maildir
+
+interface FileEntry extends Indexed {
+  path: string;
+  sourceId: string;
+}
+
+async function openFolder(root: string): Promise<MailboxSource> {
+  const files: string[] = [];
+  const mboxFiles: string[] = [];
+  await collectFiles(root, files, mboxFiles);
+  if (files.length === 0 && mboxFiles.length > 0) {
+    throw new MailboxError(
+      `${root} contains no .eml or .box files but has the mbox file ${mboxFiles[0]}. ` +
+        'Pass that file instead.',
+    );
+  }
+  const entries = await indexFiles(
+    sortPaths(files).map((path) => ({ path, sourceId: relative(root, path).split(sep).join('/') })),
+  );
+  return fileSource('folder', entries);
+}
+
+async function collectFiles(folder: string, files: string[], mboxFiles: string[]): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    throw mailboxError(folder, error);
+  }
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const path = join(folder, name);
+    const stats = await stat(path).catch(() => null);
+    if (stats === null) continue;
+    if (stats.isDirectory()) {
+      await collectFiles(path, files, mboxFiles);
+    } else if (stats.isFile()) {
+      const extension = extname(name).toLowerCase();
+      if (MESSAGE_EXTENSIONS.has(extension)) files.push(path);
+      else if (extension === '.mbox') mboxFiles.push(path);
+    }
+  }
+}
+
+/** Sorts paths so that `2.eml` comes before `10.eml`. */
+function sortPaths(paths: string[]): string[] {
+  return [...paths].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+async function openMaildir(root: string): Promise<MailboxSource> {
+  const found: { path: string; sourceId: string }[] = [];
+  for (const folder of ['cur', 'new']) {
+    let names: string[];
+    try {
+      names = await readdir(join(root, folder));
+    } catch (error) {
+      throw mailboxError(join(root, folder), error);
+    }
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      const path = join(root, folder, name);
+      const stats = await stat(path).catch(() => null);
+      if (stats === null || !stats.isFile()) continue;
+      // The unique name before ":2,<flags>" stays the same when a mail client moves the file
+      // from new/ to cur/ or changes its flags, so it is the stable id.
+      found.push({ path, sourceId: name.split(':')[0]! });
+    }
+  }
+  // Maildir unique names start with the delivery time in seconds, so name order is close to
+  // delivery order.
+  found.sort((a, b) => a.sourceId.localeCompare(b.sourceId, 'en', { numeric: true }));
+  return fileSource('maildir', await indexFiles(found));
+}
+
+async function indexFiles(files: { path: string; sourceId: string }[]): Promise<FileEntry[]> {
+  const entries: FileEntry[] = [];
+  for (let start = 0; start < files.length; start += READ_CONCURRENCY) {
+    const batch = files.slice(start, start + READ_CONCURRENCY);
+    const dates = await Promise.all(batch.map((file) => readFileDate(file.path)));
+    batch.forEach((file, index) => entries.push({ ...file, date: dates[index] ?? null }));
+  }
+  return sortByDate(entries);
+}
+
+/** Reads the Date header from the first 64 KiB of a message file. */
+async function readFileDate(path: string): Promise<number | null> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw mailboxError(path, error);
+  }
+  try {
+    const buffer = Buffer.alloc(HEADER_READ_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, HEADER_READ_BYTES, 0);
+    const scanner = new DateHeaderScanner();
+    for (const line of buffer.toString('latin1', 0, bytesRead).split('\n')) {
+      scanner.feed(line);
+      if (scanner.done) break;
+    }
+    return scanner.date;
+  } finally {
+    await handle.close();
+  }
+}
+
+function fileSource(kind: 'folder' | 'maildir', entries: FileEntry[]): MailboxSource {
+  return {
+    kind,
+    count: entries.length,
+    async *messages() {
+      for (const entry of entries) {
+        const raw = await readFile(entry.path).catch((error: unknown) => {
+          throw mailboxError(entry.path, error);
+        });
+        yield {
+          sourceId: entry.sourceId,
+          threadId: '',
+          raw: withoutPostmark(raw),
+          date: isoDate(entry.date),
+        };
+      }
+    },
+  };
+}
+
+/**
+ * Drops an mbox `From ` envelope line that some tools write at the start of a message file.
+ * It is not a header, because a header line has a colon right after the field name.
+ */
+function withoutPostmark(raw: Buffer): Buffer {
+  if (raw.toString('latin1', 0, 5) !== 'From ') return raw;
+  const newline = raw.indexOf(10);
+  return newline === -1 ? raw : raw.subarray(newline + 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// mbox
+
+interface MboxEntry extends Indexed {
+  /** Byte offset of the `From ` separator line. */
+  offset: number;
+  /** Bytes up to the next separator line or the end of the file. */
+  length: number;
+}
+
+async function openMbox(path: string, size: number): Promise<MailboxSource> {
+  await checkMboxStart(path, size);
+  const entries = sortByDate(await indexMbox(path));
+  const name = basename(path);
+  return {
+    kind: 'mbox',
+    count: entries.length,
+    async *messages() {
+      const handle = await open(path, 'r').catch((error: unknown) => {
+        throw mailboxError(path, error);
+      });
+      try {
+        for (const entry of entries) {
+          const buffer = Buffer.alloc(entry.length);
+          let filled = 0;
+          while (filled < entry.length) {
+            const { bytesRead } = await handle.read(
+              buffer,
+              filled,
+              entry.length - filled,
+              entry.offset + filled,
+            );
+            if (bytesRead === 0) {
+              throw new MailboxError(`${path} changed while it was read: it ends early.`);
+            }
+            filled += bytesRead;
+          }
+          yield {
+            sourceId: `${name}#${entry.offset}`,
+            threadId: '',
+            raw: unwrapMboxMessage(buffer),
+            date: isoDate(entry.date),
+          };
+        }
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/** Throws MailboxError unless the file is empty with an .mbox name or starts with `From `. */
+async function checkMboxStart(path: string, size: number): Promise<void> {
+  if (size === 0) {
+    if (extname(path).toLowerCase() === '.mbox') return;
+    throw new MailboxError(`${path} is an empty file, not a mailbox. ${EXPECTED}`);
+  }
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    throw mailboxError(path, error);
+  });
+  let start: string;
+  try {
+    const buffer = Buffer.alloc(Math.min(size, 256));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    start = buffer.toString('latin1', 0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  if (start.startsWith('From ')) return;
+  if (/^[!-9;-~]+:/.test(start)) {
+    throw new MailboxError(
+      `${path} is a single message, not a mailbox. Pass the folder that contains it.`,
+    );
+  }
+  throw new MailboxError(`${path} is not a mailbox: an mbox file starts with "From ". ${EXPECTED}`);
+}
+
+/**
+ * Streams the mbox once and returns where each message starts and ends and its Date header.
+ *
+ * A line starting with `From ` separates messages when it is the first line of the file, when
+ * the line before it is blank, or when it is a standard postmark. A `From ` line in a body is
+ * written as `>From ` by mbox writers, so it never starts a message.
+ */
+async function indexMbox(path: string): Promise<MboxEntry[]> {
+  const entries: MboxEntry[] = [];
+  let current: { offset: number; scanner: DateHeaderScanner } | null = null;
+  let previousBlank = false;
+
+  const finish = (end: number): void => {
+    if (current === null) return;
+    const { offset, scanner } = current;
+    entries.push({ offset, length: end - offset, date: scanner.date });
+  };
+
+  const handleLine = (start: number, head: string): void => {
+    const blank = head === '' || head === '\r';
+    if (head.startsWith('From ') && (start === 0 || previousBlank || POSTMARK.test(head))) {
+      finish(start);
+      current = { offset: start, scanner: new DateHeaderScanner() };
+    } else if (current !== null && !current.scanner.done) {
+      current.scanner.feed(head);
+    }
+    previousBlank = blank;
+  };
+
+  // Only the first LINE_KEEP characters of each line are kept, so a long body line (a base64
+  // attachment without line breaks, say) costs no memory.
+  let chunkStart = 0;
+  let lineStart = 0;
+  let head = '';
+  const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let position = 0;
+      while (position < chunk.length) {
+        const newline = chunk.indexOf(10, position);
+        const end = newline === -1 ? chunk.length : newline;
+        if (head.length < LINE_KEEP) {
+          const keepEnd = Math.min(end, position + LINE_KEEP - head.length);
+          head += chunk.toString('latin1', position, keepEnd);
+        }
+        if (newline === -1) break;
+        handleLine(lineStart, head);
+        lineStart = chunkStart + newline + 1;
+        head = '';
+        position = newline + 1;
+      }
+      chunkStart += chunk.length;
+    }
+  } catch (error) {
+    throw mailboxError(path, error);
+  }
+  if (lineStart < chunkStart) handleLine(lineStart, head);
+  finish(chunkStart);
+  return entries;
+}
+
+/**
+ * Turns the bytes of one mbox entry into the message: drops the `From ` separator line and
+ * the blank line the writer added at the end, and unescapes `>From ` lines (mboxrd).
+ */
+function unwrapMboxMessage(entry: Buffer): Buffer {
+  const firstNewline = entry.indexOf(10);
+  let body = firstNewline === -1 ? Buffer.alloc(0) : entry.subarray(firstNewline + 1);
+  if (endsWith(body, '\r\n\r\n')) body = body.subarray(0, body.length - 2);
+  else if (endsWith(body, '\n\n')) body = body.subarray(0, body.length - 1);
+  if (body.indexOf('>From ') === -1) return body;
+  // latin1 maps each byte to one character and back, so the rest of the bytes are unchanged.
+  const text = body.toString('latin1').replace(/^>(>*From )/gm, '$1');
+  return Buffer.from(text, 'latin1');
+}
+
+function endsWith(buffer: Buffer, suffix: string): boolean {
+  return (
+    buffer.length >= suffix.length &&
+    buffer.toString('latin1', buffer.length - suffix.length) === suffix
+  );
+}
