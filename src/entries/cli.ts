@@ -73,6 +73,7 @@ function jsonReport(report: LocalReport): object {
     tickets: report.tickets,
     outgoing: report.outgoing.map((message) => ({
       kind: message.kind,
+      event: message.event,
       ticket: message.ticket,
       to: message.to,
       cc: message.cc,

@@ -250,7 +250,14 @@ export async function runDemo(dir: string): Promise<DemoResult> {
 }
 
 export function describeOutgoing(message: OutgoingSummary): string {
-  const cc = message.cc.length > 0 ? ` cc ${message.cc.join(', ')}` : '';
-  const replyTo = message.replyTo.length > 0 ? ` (Reply-To ${message.replyTo.join(', ')})` : '';
-  return `${message.kind.padEnd(12)} #${message.ticket} to ${message.to.join(', ')}${cc}${replyTo}`;
+  const recipients = message.to
+    .map((email) => {
+      const reason = message.reasons[email.toLowerCase()];
+      return reason === undefined || reason === 'customer' ? email : `${email} (${reason})`;
+    })
+    .join(', ');
+  const cc = message.cc.length > 0 ? `, cc ${message.cc.join(', ')}` : '';
+  const replyTo = message.replyTo.length > 0 ? `\n      Reply-To ${message.replyTo.join(', ')}` : '';
+  const what = message.kind === 'notification' ? `${message.event} notification` : message.kind;
+  return `#${message.ticket} ${what} to ${recipients}${cc}${replyTo}`;
 }

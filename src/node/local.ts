@@ -48,6 +48,10 @@ export interface TicketSummary {
 
 export interface OutgoingSummary {
   kind: OutgoingMessage['kind'];
+  /** What caused it: new-ticket, follow-up, agent-reply, comment, held; or the kind. */
+  event: string;
+  /** Why each recipient gets it, by email. */
+  reasons: Record<string, string>;
   ticket: number;
   to: string[];
   cc: string[];
@@ -96,6 +100,8 @@ async function* inDateOrder(sources: MailboxSource[]): AsyncGenerator<InboundMai
 function summarizeOutgoing(message: OutgoingMessage): OutgoingSummary {
   return {
     kind: message.kind,
+    event: message.headers['X-Plusdesk-Event'] ?? message.kind,
+    reasons: message.reasons,
     ticket: message.ticket,
     to: message.to.map((address) => address.email),
     cc: message.cc.map((address) => address.email),
