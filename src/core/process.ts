@@ -65,6 +65,13 @@ export const COMMENT_MARKER = /^\s*#(note|comment|internal)\b[:\s]*/i;
 
 const SUMMARY_LENGTH = 500;
 
+/**
+ * A sender gets at most one acknowledgement in this time: an autoresponder that answers the
+ * acknowledgement with no auto-reply header and no threading starts a new ticket, which must not
+ * be acknowledged again.
+ */
+const ACKNOWLEDGEMENT_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
 interface Plan {
   tickets: Ticket[];
   records: MessageRecord[];
@@ -114,6 +121,14 @@ export class Run {
 
   private now(): string {
     return this.deps.clock.now().toISOString();
+  }
+
+  /** Time of the message being planned: its Date header, unless missing or in the future. */
+  private eventTime = '';
+
+  private messageTime(parsed: ParsedMessage): string {
+    const now = this.now();
+    return parsed.date !== '' && parsed.date <= now ? parsed.date : now;
   }
 
   /** Handles one inbound message; returns false when the run must stop (a send failed). */
@@ -206,7 +221,8 @@ export class Run {
       signer: this.deps.signer,
       lookup: desk.lookup(),
     });
-    const time = this.now();
+    this.eventTime = this.messageTime(parsed);
+    const time = this.eventTime;
     const author: Address = parsed.from ?? { name: '', email: '' };
     const record = (fields: Partial<MessageRecord>): MessageRecord => ({
       time,
@@ -346,25 +362,52 @@ export class Run {
         cc: this.customerSide(parsed, normalizeEmail(customer.email)),
         threadId: mail.threadId,
         messageId,
-        time: this.now(),
+        time: this.eventTime,
         earlier,
       }),
-      { time: this.now(), kind: 'customer', author: normalizeEmail(customer.email), summary: summarize(text) },
+      { time: this.eventTime, kind: 'customer', author: normalizeEmail(customer.email), summary: summarize(text) },
     );
-    const outgoing = this.notify('new-ticket', { kind: 'new-ticket' }, ticket, customer, messageId, text, parsed);
-    const settings = this.desk.settings;
-    if (settings.autoAcknowledge && !isNoReplyAddress(customer.email)) {
+    const outgoing = this.notify(
+      'new-ticket',
+      { kind: 'new-ticket', author: customer.email },
+      ticket,
+      customer,
+      messageId,
+      text,
+      parsed,
+    );
+    if (this.desk.settings.autoAcknowledge && this.mayAcknowledge(customer.email)) {
       outgoing.push(composeAcknowledgement(ticket, messageId, this.compose));
     }
     return {
       tickets: [ticket],
       records: [
         record({ ticket: ticket.number, kind: 'customer', reason: note, summary: summarize(text) }),
-        ...this.outgoingRecords(outgoing, messageId, this.now()),
+        ...this.outgoingRecords(outgoing, messageId, this.eventTime),
       ],
       outgoing,
       outcome: outcome(ticket.number, 'processed', note),
     };
+  }
+
+  /**
+   * Whether a new ticket from `email` is acknowledged: never to no-reply senders, the support
+   * mailbox and its plus addresses, the team address or an agent, and not when the same sender
+   * opened another ticket within ACKNOWLEDGEMENT_INTERVAL_MS.
+   */
+  private mayAcknowledge(email: string): boolean {
+    const sender = normalizeEmail(email);
+    const settings = this.desk.settings;
+    if (isNoReplyAddress(sender) || this.desk.teamByEmail.has(sender)) return false;
+    if (sender === normalizeEmail(settings.supportAddress) || sender === normalizeEmail(settings.teamAddress)) {
+      return false;
+    }
+    if (readPlusAddress(sender, settings.supportAddress, this.deps.signer).status !== 'none') return false;
+    const now = this.deps.clock.now().getTime();
+    return !this.desk.ticketsOf(sender).some((earlier) => {
+      const created = Date.parse(earlier.created);
+      return Number.isFinite(created) && now - created < ACKNOWLEDGEMENT_INTERVAL_MS;
+    });
   }
 
   private planFollowUp(
@@ -384,16 +427,16 @@ export class Run {
         sender === normalizeEmail(before.customer.email) ? [] : [sender],
       ),
       threadId: mail.threadId,
-      time: this.now(),
+      time: this.eventTime,
     });
-    const ticket = noteRecent(recorded, { time: this.now(), kind: 'customer', author: sender, summary: summarize(text) });
+    const ticket = noteRecent(recorded, { time: this.eventTime, kind: 'customer', author: sender, summary: summarize(text) });
     const author = parsed.from ?? before.customer;
     const outgoing = this.notify('follow-up', { kind: 'follow-up' }, ticket, author, messageId, text, parsed);
     return {
       tickets: [ticket],
       records: [
         record({ ticket: number, kind: 'customer', summary: summarize(text) }),
-        ...this.outgoingRecords(outgoing, messageId, this.now()),
+        ...this.outgoingRecords(outgoing, messageId, this.eventTime),
       ],
       outgoing,
       outcome: outcome(number, 'processed'),
@@ -416,7 +459,7 @@ export class Run {
       kind = 'comment';
       text = text.replace(COMMENT_MARKER, '').trim();
     }
-    const time = this.now();
+    const time = this.eventTime;
 
     if (kind === 'comment') {
       const ticket = noteRecent(touch(before, time), { time, kind: 'comment', author: agent.email, summary: summarize(text) });
@@ -517,7 +560,7 @@ export class Run {
       tickets: [],
       records: [
         record({ ticket: ticket.number, kind: 'system', state: 'held', reason: classification.reason }),
-        ...this.outgoingRecords(outgoing, eventId, this.now()),
+        ...this.outgoingRecords(outgoing, eventId, this.eventTime),
       ],
       outgoing,
       outcome: outcome(ticket.number, 'held', classification.reason),
