@@ -103,3 +103,56 @@ export function applyAction(
     }
   }
 }
+
+/** What the processor needs to open a ticket that an agent requested from the sidebar. */
+export interface OpenRequest {
+  subject: string;
+  customerName: string;
+  text: string;
+  /** The agent who asked; they follow the new ticket. */
+  agent: string;
+}
+
+/**
+ * A queued Messages row asking the processor to open a ticket from a message an agent has open.
+ * The request travels as JSON in the summary until the processor replaces it with the text.
+ */
+export function openRequestRecord(
+  input: OpenRequest & { customerEmail: string; messageId: string; time: string },
+): MessageRecord {
+  const request: OpenRequest = {
+    subject: input.subject,
+    customerName: input.customerName,
+    text: input.text,
+    agent: normalizeEmail(input.agent),
+  };
+  return {
+    time: input.time,
+    ticket: null,
+    kind: 'customer',
+    state: 'queued',
+    author: normalizeEmail(input.customerEmail),
+    messageId: input.messageId,
+    sourceId: 'sidebar',
+    key: '',
+    reason: `open as ticket, asked by ${request.agent}`,
+    summary: JSON.stringify(request),
+  };
+}
+
+/** Reads a queued open request; returns null for a row that is not one or was edited badly. */
+export function readOpenRequest(record: MessageRecord): OpenRequest | null {
+  if (record.kind !== 'customer' || record.state !== 'queued') return null;
+  try {
+    const data = JSON.parse(record.summary) as Partial<OpenRequest>;
+    if (typeof data.agent !== 'string' || typeof data.subject !== 'string') return null;
+    return {
+      subject: data.subject,
+      customerName: typeof data.customerName === 'string' ? data.customerName : '',
+      text: typeof data.text === 'string' ? data.text : '',
+      agent: data.agent,
+    };
+  } catch {
+    return null;
+  }
+}

@@ -103,6 +103,9 @@ export interface SidebarStore {
     number: number,
     change: (ticket: Ticket) => { ticket: Ticket; record: MessageRecord | null },
   ): MaybePromise<Ticket>;
-  /** Opens a ticket from a message that is not one yet; returns its number. */
-  openTicket(message: ParsedMessage, threadId: string, agent: string, time: string): MaybePromise<number>;
+  /**
+   * Opens a ticket from a message that is not one yet and returns its number, or null when the
+   * request was queued for the processor, which alone numbers tickets in a shared Sheet.
+   */
+  openTicket(message: ParsedMessage, threadId: string, agent: string, time: string): MaybePromise<number | null>;
 }

@@ -18,6 +18,7 @@ import {
 import { Desk } from './desk';
 import { hashKey } from './hash';
 import { isNoReplyAddress } from './loops';
+import { readOpenRequest } from './actions';
 import { MailParseError, parseMessage } from './mime';
 import type { Clock, InboundMail, Log, Mailer, MaybePromise, Signer, TicketStore } from './ports';
 import { visibleText } from './quote';
@@ -84,6 +85,13 @@ function summarize(text: string): string {
   return flat.length > SUMMARY_LENGTH ? `${flat.slice(0, SUMMARY_LENGTH - 1)}…` : flat;
 }
 
+/**
+ * Longest Message-ID kept as a message's id. Tickets keep up to 40 ids in one cell, and relays
+ * write them into In-Reply-To and References lines of at most 998 characters (RFC 5322), so a
+ * longer id is replaced by the fallback id.
+ */
+const MESSAGE_ID_LENGTH = 250;
+
 function fallbackMessageId(parsed: ParsedMessage): string {
   const key = hashKey(parsed.from?.email ?? '', parsed.date, parsed.subject, parsed.text);
   return `no-message-id.${key}@plusdesk.invalid`;
@@ -141,7 +149,12 @@ export class Run {
       this.quarantine(mail, '', reason);
       return true;
     }
-    const messageId = parsed.messageId || fallbackMessageId(parsed);
+    const usable = parsed.messageId !== '' && parsed.messageId.length <= MESSAGE_ID_LENGTH;
+    const messageId = usable ? parsed.messageId : fallbackMessageId(parsed);
+    if (this.desk.wasQuarantined(messageId, mail.sourceId)) {
+      this.quarantine(mail, messageId, 'quarantined by an earlier run');
+      return true;
+    }
     if (this.desk.hasSeen(messageId, mail.sourceId)) {
       this.outcomes.push({
         sourceId: mail.sourceId,
@@ -189,19 +202,25 @@ export class Run {
     return true;
   }
 
+  /**
+   * Records a message that cannot be processed. A message quarantined by an earlier run is
+   * reported again, so that adapters keep labelling it, but gets no second Messages row.
+   */
   private quarantine(mail: InboundMail, messageId: string, reason: string): void {
-    this.desk.append({
-      time: this.now(),
-      ticket: null,
-      kind: 'system',
-      state: 'quarantined',
-      author: '',
-      messageId,
-      sourceId: mail.sourceId,
-      key: '',
-      reason,
-      summary: '',
-    });
+    if (!this.desk.hasSeen(messageId, mail.sourceId)) {
+      this.desk.append({
+        time: this.now(),
+        ticket: null,
+        kind: 'system',
+        state: 'quarantined',
+        author: '',
+        messageId,
+        sourceId: mail.sourceId,
+        key: '',
+        reason,
+        summary: '',
+      });
+    }
     this.outcomes.push({
       sourceId: mail.sourceId,
       messageId,
@@ -276,8 +295,10 @@ export class Run {
     }
   }
 
+  /** The recipients of a message outside the team: the support mailbox, its plus addresses, agents and the team address are left out. */
   private customerSide(parsed: ParsedMessage, exclude: string): string[] {
     const support = normalizeEmail(this.desk.settings.supportAddress);
+    const teamAddress = normalizeEmail(this.desk.settings.teamAddress);
     return [...parsed.to, ...parsed.cc]
       .map((address) => normalizeEmail(address.email))
       .filter(
@@ -285,6 +306,7 @@ export class Run {
           email !== '' &&
           email !== exclude &&
           email !== support &&
+          email !== teamAddress &&
           readPlusAddress(email, support, this.deps.signer).status === 'none' &&
           !this.desk.teamByEmail.has(email),
       );
@@ -298,8 +320,12 @@ export class Run {
     eventId: string,
     text: string,
     parsed: ParsedMessage | null,
+    alreadySentTo: string[] = [],
   ): OutgoingMessage[] {
-    const recipients = route(routeEvent, ticket, this.desk.team, this.desk.settings);
+    // Someone who gets another message of the same event (the relay) is not notified as well.
+    const recipients = route(routeEvent, ticket, this.desk.team, this.desk.settings).filter(
+      (recipient) => !alreadySentTo.includes(recipient.email),
+    );
     if (recipients.length === 0) return [];
     const inlineIds =
       parsed === null
@@ -403,10 +429,12 @@ export class Run {
       return false;
     }
     if (readPlusAddress(sender, settings.supportAddress, this.deps.signer).status !== 'none') return false;
-    const now = this.deps.clock.now().getTime();
+    // NOTE: tickets are dated by their first message, so when a backlog holds a message older
+    // than the interval, its autoresponder's answer can still get one second acknowledgement.
+    const time = Date.parse(this.eventTime);
     return !this.desk.ticketsOf(sender).some((earlier) => {
       const created = Date.parse(earlier.created);
-      return Number.isFinite(created) && now - created < ACKNOWLEDGEMENT_INTERVAL_MS;
+      return Number.isFinite(created) && time - created < ACKNOWLEDGEMENT_INTERVAL_MS;
     });
   }
 
@@ -458,6 +486,11 @@ export class Run {
     if (kind === 'agent-reply' && COMMENT_MARKER.test(text)) {
       kind = 'comment';
       text = text.replace(COMMENT_MARKER, '').trim();
+    }
+    if (kind === 'agent-reply' && normalizeEmail(before.customer.email) === normalizeEmail(agent.email)) {
+      // The agent opened this ticket by mailing the support address, so a relay would only send
+      // their own text back to them: the reply is recorded and the followers told, as below.
+      kind = 'agent-message';
     }
     const time = this.eventTime;
 
@@ -520,9 +553,10 @@ export class Run {
       recordAgentReply(before, { agent: agent.email, relayMessageId: relay.messageId, cc: extraCc, time }),
       { time, kind: 'reply', author: agent.email, summary: summarize(text) },
     );
+    const relayedTo = [...relay.to, ...relay.cc].map((address) => normalizeEmail(address.email));
     const outgoing = [
       relay,
-      ...this.notify('agent-reply', { kind: 'agent-reply', author: agent.email }, ticket, author, messageId, text, parsed),
+      ...this.notify('agent-reply', { kind: 'agent-reply', author: agent.email }, ticket, author, messageId, text, parsed, relayedTo),
     ];
     return {
       tickets: [ticket],
@@ -568,14 +602,20 @@ export class Run {
   }
 
   /**
-   * Sends the notifications of comments that agents posted in the sidebar (queued rows of the
-   * Messages tab) and marks them processed. Returns false when a send failed.
+   * Carries out what agents queued in the sidebar (rows of the Messages tab in state queued):
+   * sends the notifications of their comments and opens the tickets they asked for, then marks
+   * the rows processed. Returns false when a send failed.
    */
-  async handleQueuedComments(): Promise<boolean> {
+  async handleQueued(): Promise<boolean> {
     const desk = this.desk;
     for (let index = 0; index < desk.records.length; index++) {
       const row = desk.records[index]!;
-      if (row.kind !== 'comment' || row.state !== 'queued' || row.ticket === null) continue;
+      if (row.state !== 'queued') continue;
+      if (row.kind === 'customer') {
+        this.openRequested(index, row);
+        continue;
+      }
+      if (row.kind !== 'comment' || row.ticket === null) continue;
       const ticket = desk.tickets.get(row.ticket);
       const agent = desk.teamByEmail.get(normalizeEmail(row.author));
       if (ticket === undefined || agent === undefined) {
@@ -616,6 +656,46 @@ export class Run {
     return true;
   }
 
+  /** Opens the ticket an agent asked for; the agent follows it and no one else is notified. */
+  private openRequested(index: number, row: MessageRecord): void {
+    const desk = this.desk;
+    const request = readOpenRequest(row);
+    if (request === null) {
+      desk.update(index, { ...row, state: 'skipped', reason: 'open request is not readable' });
+      return;
+    }
+    const existing = row.messageId === '' ? undefined : desk.lookup().byMessageId(row.messageId);
+    if (existing !== undefined) {
+      desk.update(index, { ...row, ticket: existing, state: 'duplicate', summary: summarize(request.text) });
+      return;
+    }
+    const time = this.now();
+    const created = createTicket({
+      number: desk.nextTicketNumber(),
+      subject: request.subject,
+      customer: { name: request.customerName, email: row.author },
+      cc: [],
+      threadId: '',
+      messageId: row.messageId,
+      time,
+      earlier: desk.ticketsOf(row.author).map((previous) => previous.number).sort((a, b) => b - a),
+    });
+    const ticket = noteRecent(
+      { ...created, followers: [request.agent] },
+      { time, kind: 'customer', author: row.author, summary: summarize(request.text) },
+    );
+    desk.putTicket(ticket);
+    desk.update(index, { ...row, ticket: ticket.number, state: 'processed', summary: summarize(request.text) });
+    this.outcomes.push({
+      sourceId: row.sourceId,
+      messageId: row.messageId,
+      ticket: ticket.number,
+      outcome: 'new-ticket',
+      state: 'processed',
+      reason: row.reason,
+    });
+  }
+
   /** Writes everything the run changed to the store and returns the report. */
   async finish(stopReason = ''): Promise<RunReport> {
     await this.deps.store.save(this.desk.changes());
@@ -638,7 +718,7 @@ export async function processMail(
   const run = await Run.start(deps);
   let done = 0;
   let stopReason = '';
-  if (!(await run.handleQueuedComments())) return run.finish('a send failed; the next run retries');
+  if (!(await run.handleQueued())) return run.finish('a send failed; the next run retries');
   for await (const item of mail) {
     if (options.deadline !== undefined && deps.clock.now().getTime() >= options.deadline) {
       stopReason = 'time budget used up; the next run continues';

@@ -12,7 +12,8 @@ import { findTicketTag, formatAddress, normalizeEmail, readPlusAddress } from '.
 import { errorCard, homeCard, notATicketCard, ticketCard } from './cards';
 import { ASSIGNEE_INPUT, COMMENT_INPUT } from './cards';
 import type { Card, CardOptions } from './cards';
-import type { CardData, DeskSnapshot, HomeData, SidebarStore, Signer, TicketHint } from './ports';
+import { andThen, attempt } from './maybe';
+import type { CardData, DeskSnapshot, HomeData, MaybePromise, SidebarStore, Signer, TicketHint } from './ports';
 import { visibleText } from './quote';
 import { createTicket, noteRecent } from './ticket';
 import { hashKey } from './hash';
@@ -42,7 +43,7 @@ export interface ActionResponse {
  * return the unchanged card and a toast with the next step for the agent. Errors of the store itself, such
  * as a failed write, are thrown for the runtime to log and report.
  */
-export async function handleAction(
+export function handleAction(
   store: SidebarStore,
   name: string,
   parameters: Record<string, string>,
@@ -50,10 +51,10 @@ export async function handleAction(
   agent: string,
   now: Date,
   options: SidebarOptions = {},
-): Promise<ActionResponse> {
+): MaybePromise<ActionResponse> {
   switch (name) {
     case 'onShowHome':
-      return { card: await homepage(store, agent, options), toast: '' };
+      return andThen(homepage(store, agent, options), (card) => ({ card, toast: '' }));
     case 'onOpenAsTicket':
       return openAsTicket(store, agent, now, options);
     case 'onShowTicket':
@@ -72,21 +73,23 @@ export async function handleAction(
 }
 
 /** Builds the card for an opened message: its ticket's card, or the card that offers to open one. */
-export async function openCard(
+export function openCard(
   store: SidebarStore,
   hint: TicketHint,
   agent: string,
   options: SidebarOptions = {},
-): Promise<Card> {
-  const number = await store.findTicketNumber(hint);
-  const data = number === null ? null : await store.readCard(number);
-  if (data !== null) return ticketCard(data, agent, options);
-  const from = options.opened?.message.from;
-  return notATicketCard({ subject: hint.subject, from: from ? formatAddress(from) : '' }, agent);
+): MaybePromise<Card> {
+  return andThen(store.findTicketNumber(hint), (number) =>
+    andThen(number === null ? null : store.readCard(number), (data) => {
+      if (data !== null) return ticketCard(data, agent, options);
+      const from = options.opened?.message.from;
+      return notATicketCard({ subject: hint.subject, from: from ? formatAddress(from) : '' }, agent);
+    }),
+  );
 }
 
-export async function homepage(store: SidebarStore, agent: string, options: CardOptions = {}): Promise<Card> {
-  return homeCard(await store.readHome(normalizeEmail(agent)), agent, options);
+export function homepage(store: SidebarStore, agent: string, options: CardOptions = {}): MaybePromise<Card> {
+  return andThen(store.readHome(normalizeEmail(agent)), (data) => homeCard(data, agent, options));
 }
 
 function parseTicketNumber(value: string): number | null {
@@ -103,16 +106,17 @@ function notFound(value: string): ActionResponse {
   };
 }
 
-async function showTicket(
+function showTicket(
   store: SidebarStore,
   value: string,
   agent: string,
   options: CardOptions,
-): Promise<ActionResponse> {
+): MaybePromise<ActionResponse> {
   const number = parseTicketNumber(value);
-  const data = number === null ? null : await store.readCard(number);
-  if (data === null) return notFound(value);
-  return { card: ticketCard(data, agent, options), toast: '' };
+  return andThen(number === null ? null : store.readCard(number), (data) => {
+    if (data === null) return notFound(value);
+    return { card: ticketCard(data, agent, options), toast: '' };
+  });
 }
 
 function isActiveAgent(agent: string, team: Agent[]): boolean {
@@ -155,7 +159,7 @@ function readAction(
   }
 }
 
-async function changeTicket(
+function changeTicket(
   store: SidebarStore,
   name: string,
   parameters: Record<string, string>,
@@ -163,66 +167,101 @@ async function changeTicket(
   agent: string,
   now: Date,
   options: CardOptions,
-): Promise<ActionResponse> {
+): MaybePromise<ActionResponse> {
   const value = parameters.ticket ?? '';
   const number = parseTicketNumber(value);
-  const before = number === null ? null : await store.readCard(number);
-  if (number === null || before === null) return notFound(value);
-  const unchanged = (toast: string): ActionResponse => ({ card: ticketCard(before, agent, options), toast });
-
-  if (!isActiveAgent(agent, before.team)) {
-    return unchanged(`${agent} is not an active agent on the Team tab: ask a teammate to add you there.`);
-  }
-  let toast = '';
-  try {
-    const action = readAction(name, parameters, formInputs, before.team);
+  return andThen(number === null ? null : store.readCard(number), (before) => {
+    if (number === null || before === null) return notFound(value);
+    const unchanged = (toast: string): ActionResponse => ({ card: ticketCard(before, agent, options), toast });
+    if (!isActiveAgent(agent, before.team)) {
+      return unchanged(`${agent} is not an active agent on the Team tab: ask a teammate to add you there.`);
+    }
+    let toast = '';
     const time = now.toISOString();
-    await store.update(number, (fresh) => {
-      const result = applyAction(fresh, action, agent, time);
-      toast = result.message;
-      return { ticket: result.ticket, record: result.record };
+    const applied = attempt<ActionResponse | null>(
+      () => {
+        const action = readAction(name, parameters, formInputs, before.team);
+        return andThen(
+          store.update(number, (fresh) => {
+            const result = applyAction(fresh, action, agent, time);
+            toast = result.message;
+            return { ticket: result.ticket, record: result.record };
+          }),
+          () => null,
+        );
+      },
+      (error) => {
+        if (!(error instanceof ActionError)) throw error;
+        if (error.code === 'TICKET_NOT_FOUND') return notFound(String(number));
+        return unchanged(error.message);
+      },
+    );
+    return andThen(applied, (rejected) => {
+      if (rejected !== null) return rejected;
+      return andThen(store.readCard(number), (after) => {
+        if (after === null) return notFound(String(number));
+        return { card: ticketCard(after, agent, options), toast };
+      });
     });
-  } catch (error) {
-    if (!(error instanceof ActionError)) throw error;
-    if (error.code === 'TICKET_NOT_FOUND') return notFound(String(number));
-    return unchanged(error.message);
-  }
-  const after = await store.readCard(number);
-  if (after === null) return notFound(String(number));
-  return { card: ticketCard(after, agent, options), toast };
+  });
 }
 
-async function openAsTicket(
+function openAsTicket(
   store: SidebarStore,
   agent: string,
   now: Date,
   options: SidebarOptions,
-): Promise<ActionResponse> {
+): MaybePromise<ActionResponse> {
   const opened = options.opened;
   if (opened === undefined) {
-    return { card: await homepage(store, agent, options), toast: 'Open the message in Gmail first, then click Open as ticket.' };
+    return andThen(homepage(store, agent, options), (card) => ({
+      card,
+      toast: 'Open the message in Gmail first, then click Open as ticket.',
+    }));
   }
   const hint = hintFromMessage(opened.message, opened.threadId);
-  const existing = await store.findTicketNumber(hint);
-  const existingData = existing === null ? null : await store.readCard(existing);
-  if (existingData !== null) {
-    return { card: ticketCard(existingData, agent, options), toast: `This message is already ticket #${existingData.ticket.number}.` };
-  }
-  const summary = { subject: opened.message.subject, from: opened.message.from ? formatAddress(opened.message.from) : '' };
-  const home = await store.readHome(normalizeEmail(agent));
-  if (!isActiveAgent(agent, home.team)) {
-    return {
-      card: notATicketCard(summary, agent),
-      toast: `${agent} is not an active agent on the Team tab: ask a teammate to add you there.`,
-    };
-  }
-  if (customerOf(opened.message) === null) {
-    return { card: notATicketCard(summary, agent), toast: 'This message has no sender address, so it cannot become a ticket.' };
-  }
-  const number = await store.openTicket(opened.message, opened.threadId, agent, now.toISOString());
-  const data = await store.readCard(number);
-  if (data === null) return notFound(String(number));
-  return { card: ticketCard(data, agent, options), toast: `Opened ticket #${number}; you follow it.` };
+  const summary = {
+    subject: opened.message.subject,
+    from: opened.message.from ? formatAddress(opened.message.from) : '',
+  };
+  const existing = andThen(store.findTicketNumber(hint), (number) =>
+    number === null ? null : store.readCard(number),
+  );
+  return andThen(existing, (existingData) => {
+    if (existingData !== null) {
+      return {
+        card: ticketCard(existingData, agent, options),
+        toast: `This message is already ticket #${existingData.ticket.number}.`,
+      };
+    }
+    return andThen(store.readHome(normalizeEmail(agent)), (home) => {
+      if (!isActiveAgent(agent, home.team)) {
+        return {
+          card: notATicketCard(summary, agent),
+          toast: `${agent} is not an active agent on the Team tab: ask a teammate to add you there.`,
+        };
+      }
+      if (customerOf(opened.message) === null) {
+        return {
+          card: notATicketCard(summary, agent),
+          toast: 'This message has no sender address, so it cannot become a ticket.',
+        };
+      }
+      const opening = store.openTicket(opened.message, opened.threadId, agent, now.toISOString());
+      return andThen(opening, (number): MaybePromise<ActionResponse> => {
+        if (number === null) {
+          return {
+            card: notATicketCard(summary, agent),
+            toast: 'Queued: plusdesk opens this message as a ticket within a minute, and you will follow it.',
+          };
+        }
+        return andThen(store.readCard(number), (data) => {
+          if (data === null) return notFound(String(number));
+          return { card: ticketCard(data, agent, options), toast: `Opened ticket #${number}; you follow it.` };
+        });
+      });
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +370,7 @@ export function homeDataFrom(snapshot: DeskSnapshot, agent: string): HomeData {
   };
 }
 
-function customerOf(message: ParsedMessage): { name: string; email: string } | null {
+export function customerOf(message: ParsedMessage): { name: string; email: string } | null {
   const customer = message.from ?? message.replyTo[0] ?? null;
   return customer === null || customer.email.trim() === '' ? null : customer;
 }

@@ -345,7 +345,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
       let view = '/home';
       if (parameters.ticket !== undefined) view = `/ticket/${parameters.ticket}`;
       else if (name === 'onOpenAsTicket') view = '/message';
-      return page(form.get(AGENT_FIELD) ?? '', view, name, (actor) =>
+      return page(form.get(AGENT_FIELD) ?? '', view, name, async (actor) =>
         handleAction(store, name, parameters, inputs, actor, new Date(), { opened }),
         view === '/message',
       );
@@ -367,7 +367,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     const ticket = /^\/ticket\/(\d{1,9})$/.exec(url.pathname);
     if (ticket !== null) {
       const view = url.pathname;
-      return page(agent, view, `Ticket #${ticket[1]}`, (actor) =>
+      return page(agent, view, `Ticket #${ticket[1]}`, async (actor) =>
         handleAction(store, 'onShowTicket', { ticket: ticket[1]! }, {}, actor, new Date()),
       );
     }

@@ -13,6 +13,7 @@ export const CARD_ACTIONS = [
   'onShowTicket',
   'onShowHome',
   'onOpenAsTicket',
+  'onSaveSheet',
 ] as const;
 
 export type CardActionName = (typeof CARD_ACTIONS)[number];
