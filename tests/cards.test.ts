@@ -15,6 +15,7 @@ import {
   HOME_LIST_LIMIT,
   homeCard,
   notATicketCard,
+  sheetSetupCard,
   ticketCard,
   type Button,
   type Card,
@@ -369,6 +370,7 @@ describe('card actions', () => {
       notATicketCard({ subject: 's', from: 'f' }, ALICE),
       homeCard(homeDataFrom(demo, ALICE), ALICE),
       errorCard('x'),
+      sheetSetupCard(),
     ];
     const used = new Set(cards.flatMap(allButtons).map((button) => button.onClick.action.function));
     for (const name of used) expect(CARD_ACTIONS).toContain(name);

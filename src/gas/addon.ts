@@ -3,8 +3,7 @@
  * card actions. Card callbacks must return synchronously, so the opened message is read through
  * GmailMessage getters and the Sheet through the synchronous SheetSidebarStore.
  */
-import type { Card } from '../core/cards';
-import { errorCard } from '../core/cards';
+import { errorCard, SHEET_INPUT, sheetSetupCard } from '../core/cards';
 import { now } from '../core/maybe';
 import { extractMessageIds, parseAddressList } from '../core/mime';
 import { handleAction, hintFromMessage, homepage, openCard, type SidebarOptions } from '../core/sidebar';
@@ -23,8 +22,6 @@ export interface AddonEvent {
   gmail?: { messageId?: string; threadId?: string; accessToken?: string };
 }
 
-export const SAVE_SHEET_ACTION = 'onSaveSheet' as const;
-const SHEET_INPUT = 'sheetUrl';
 
 function agentEmail(): string {
   return Session.getActiveUser().getEmail();
@@ -47,33 +44,6 @@ function formInputs(event: AddonEvent): Record<string, string> {
 function sheetId(): string | null {
   const id = PropertiesService.getScriptProperties().getProperty(PROPERTY.sheetId);
   return id === null || id === '' ? null : id;
-}
-
-/** Card asking for the ticket Sheet, shown until the add-on knows it. */
-function sheetSetupCard(problem = ''): Card {
-  return {
-    header: { title: 'plusdesk', subtitle: 'Connect the ticket Sheet' },
-    sections: [
-      {
-        widgets: [
-          {
-            textParagraph: {
-              text:
-                (problem === '' ? '' : `${problem}\n\n`) +
-                'Paste the URL of the plusdesk ticket Sheet (setup() in the processor logs it). ' +
-                'It is saved for everyone who uses this add-on.',
-            },
-          },
-          { textInput: { name: SHEET_INPUT, label: 'Ticket Sheet URL', type: 'SINGLE_LINE' } },
-          {
-            buttonList: {
-              buttons: [{ text: 'Save', type: 'FILLED', onClick: { action: { function: SAVE_SHEET_ACTION, parameters: [] } } }],
-            },
-          },
-        ],
-      },
-    ],
-  };
 }
 
 function withStore(build: (store: SheetSidebarStore) => GoogleAppsScript.Card_Service.Card) {

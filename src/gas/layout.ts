@@ -21,8 +21,8 @@ type Spreadsheet = GoogleAppsScript.Spreadsheet.Spreadsheet;
 
 export const DASHBOARD_TAB = 'Dashboard';
 
-/** Rows given validation rules ahead of time; Sheets extends them as rows are added. */
-const VALIDATED_ROWS = 5000;
+/** Rows below the header given validation rules: a new sheet has 1,000 rows in all. */
+const VALIDATED_ROWS = 999;
 
 function ensureTab(spreadsheet: Spreadsheet, name: string, headers: readonly string[], done: string[]): Sheet {
   let sheet = spreadsheet.getSheetByName(name);

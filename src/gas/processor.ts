@@ -160,7 +160,7 @@ async function processLocked(
   });
 
   let stopReason = '';
-  if (!(await run.handleQueuedComments())) stopReason = 'a send failed; the next run retries';
+  if (!(await run.handleQueued())) stopReason = 'a send failed; the next run retries';
   const labels: Record<string, { ids: string[]; archive: boolean }> = {};
   const mark = (id: string, label: LabelName, archive: boolean) => {
     const entry = (labels[label] ??= { ids: [], archive });

@@ -36,6 +36,12 @@ export function guardRow(row: Row): Row {
   return row.map(guardFormula);
 }
 
+/** Adds rows at the bottom when a write would reach past the sheet's last row. */
+export function ensureRows(sheet: Sheet, lastRow: number): void {
+  const max = sheet.getMaxRows();
+  if (lastRow > max) sheet.insertRowsAfter(max, lastRow - max);
+}
+
 export function requireSheet(spreadsheet: Spreadsheet, name: string): Sheet {
   const sheet = spreadsheet.getSheetByName(name);
   if (sheet === null) {
@@ -95,6 +101,7 @@ export class SheetStore implements TicketStore {
     const rows = [...target.keys()];
     const first = Math.min(...rows);
     const count = Math.max(...rows) - first + 1;
+    ensureRows(sheet, first + count - 1);
     const range = sheet.getRange(first, 1, count, TICKET_HEADERS.length);
     // One read of the span just before writing it: rows between changed ones are written back
     // as read, and changed rows are merged with what others wrote since the run started.
@@ -123,6 +130,7 @@ export class SheetStore implements TicketStore {
     // NOTE: a sidebar comment appended between getLastRow and setValues would be overwritten;
     // the window is one service round trip, and the sidebar appends with appendRow.
     const start = Math.max(sheet.getLastRow(), this.messageCount + 1) + 1;
+    ensureRows(sheet, start + changes.appended.length - 1);
     sheet
       .getRange(start, 1, changes.appended.length, MESSAGE_HEADERS.length)
       .setValues(changes.appended.map((record) => guardRow(messageToRow(record))));

@@ -31,3 +31,25 @@ export function errorCard(message: string): Card {
     sections: [{ widgets: [paragraph(message), buttons(button('My tickets', 'onShowHome'))] }],
   };
 }
+
+/** Name of the text input that holds the ticket Sheet's URL on the setup card. */
+export const SHEET_INPUT = 'sheetUrl';
+
+/** Card asking for the ticket Sheet, shown by the add-on until it knows which Sheet to use. */
+export function sheetSetupCard(problem = ''): Card {
+  const intro =
+    'Paste the URL of the plusdesk ticket Sheet (setup() in the processor logs it). ' +
+    'It is saved for everyone who uses this add-on.';
+  return {
+    header: { title: 'plusdesk', subtitle: 'Connect the ticket Sheet' },
+    sections: [
+      {
+        widgets: [
+          paragraph(problem === '' ? intro : `${problem}\n\n${intro}`),
+          { textInput: { name: SHEET_INPUT, label: 'Ticket Sheet URL', type: 'SINGLE_LINE' } },
+          buttons(button('Save', 'onSaveSheet', {}, 'FILLED')),
+        ],
+      },
+    ],
+  };
+}
