@@ -15,6 +15,19 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** Maximum length of an address SMTP carries: RFC 5321 section 4.5.3.1 allows a 256-octet path including its angle brackets. */
+export const ADDRESS_LENGTH = 254;
+
+/**
+ * Checks whether mail can be sent to an address: a local part of at most 64 characters, an `@`, a
+ * domain, and at most ADDRESS_LENGTH characters in all. RFC 5321 counts octets, so a non-ASCII
+ * address may pass here and still be too long.
+ */
+export function isDeliverable(email: string): boolean {
+  const at = email.lastIndexOf('@');
+  return at > 0 && at <= 64 && at < email.length - 1 && email.length <= ADDRESS_LENGTH && !/[\s<>,;]/.test(email);
+}
+
 export function domainOf(email: string): string {
   const at = email.lastIndexOf('@');
   return at < 0 ? '' : normalizeEmail(email.slice(at + 1));

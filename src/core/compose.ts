@@ -8,10 +8,22 @@ import { domainOf, formatAddress, normalizeEmail, plusAddress } from './address'
 import { hashKey } from './hash';
 import type { Signer } from './ports';
 import type { Recipient } from './routing';
+import { addCc } from './ticket';
 import type { Address, Attachment, OutgoingMessage, Settings, Ticket } from './types';
 
-/** Gmail rejects messages over 25 MB; attachments beyond this total are left out with a note. */
-export const ATTACHMENT_BUDGET = 20 * 1024 * 1024;
+/**
+ * Encoded bytes that the attachments of one message may take. Gmail rejects messages over 25 MB.
+ * Attachments travel in base64, a third larger than the files, so the budget counts that encoded
+ * size and leaves 1 MB for headers and bodies. Attachments beyond it are left out, with a note in
+ * notifications.
+ */
+export const ATTACHMENT_BUDGET = 24 * 1000 * 1000;
+/**
+ * Maximum characters of a ticket subject and of a display name written into a header. Text
+ * without spaces cannot be folded, and RFC 5322 allows lines of at most 998 characters.
+ */
+const SUBJECT_LENGTH = 200;
+const NAME_LENGTH = 100;
 /** References carries the most recent ids only, as mail clients do. */
 const REFERENCES_LIMIT = 20;
 
@@ -31,7 +43,16 @@ export function outgoingMessageId(key: string, settings: Settings): string {
   return `pd.${key}@${domainOf(settings.supportAddress)}`;
 }
 
-/** Key of an outgoing message: the same event to the same people always gets the same key. */
+/**
+ * Key of an outgoing message: the same event to the same people always gets the same key.
+ *
+ * An event has at most one notification, keyed by the event alone, without its recipients or
+ * the kind of event. A sidebar action between a run that died before saving and its retry can
+ * change both: a new follower changes the recipients, and a closed ticket turns a follow-up
+ * into a new ticket. A key that changed with them sent the first recipients a second copy.
+ * NOTE: the retry then sends nothing, so a recipient added in between, or the new ticket's
+ * number, is not notified.
+ */
 export function messageKey(kind: string, eventId: string, recipients: string[]): string {
   return hashKey(kind, eventId, ...[...recipients].map(normalizeEmail).sort());
 }
@@ -48,20 +69,37 @@ function textToHtml(text: string): string {
   return escapeHtml(text).replace(/\r?\n/g, '<br>\n');
 }
 
+/** Size of `bytes` bytes in base64 with a CRLF after every 76 characters, as the MIME writer encodes. */
+function encodedSize(bytes: number): number {
+  const characters = Math.ceil(bytes / 3) * 4;
+  return characters + Math.ceil(characters / 76) * 2;
+}
+
 /** Keeps attachments in order until the size budget is spent; reports what was left out. */
 function withinBudget(attachments: Attachment[]): { kept: Attachment[]; dropped: string[] } {
   const kept: Attachment[] = [];
   const dropped: string[] = [];
   let total = 0;
   for (const attachment of attachments) {
-    if (total + attachment.content.length > ATTACHMENT_BUDGET) {
+    const size = encodedSize(attachment.content.length);
+    if (total + size > ATTACHMENT_BUDGET) {
       dropped.push(attachment.filename || attachment.mimeType);
       continue;
     }
-    total += attachment.content.length;
+    total += size;
     kept.push(attachment);
   }
   return { kept, dropped };
+}
+
+/** Cuts header text to `length` characters, ending it with an ellipsis when cut. */
+function shorten(text: string, length: number): string {
+  const characters = [...text];
+  return characters.length > length ? `${characters.slice(0, length - 1).join('')}…` : text;
+}
+
+function subjectOf(ticket: Ticket): string {
+  return shorten(ticket.subject, SUBJECT_LENGTH);
 }
 
 const HEADLINES: Record<NotificationEvent, (author: string, customer: string) => string> = {
@@ -100,7 +138,7 @@ export function composeNotification(
 ): OutgoingMessage {
   const { ticket, settings } = { ticket: input.ticket, settings: context.settings };
   const emails = input.recipients.map((recipient) => recipient.email);
-  const key = messageKey(`notification:${input.event}`, input.eventId, emails);
+  const key = messageKey('notification', input.eventId, []);
   const replyAddress = plusAddress(settings.supportAddress, context.signer, ticket.number, 'reply');
   const commentAddress = plusAddress(
     settings.supportAddress,
@@ -110,8 +148,8 @@ export function composeNotification(
   );
   // Replying to an internal note continues the internal discussion, never reaches the customer.
   const replyTo = input.event === 'comment' ? commentAddress : replyAddress;
-  const customerName = ticket.customer.name || ticket.customer.email;
-  const authorName = input.author.name || input.author.email;
+  const customerName = shorten(ticket.customer.name || ticket.customer.email, NAME_LENGTH);
+  const authorName = shorten(input.author.name || input.author.email, NAME_LENGTH);
   const { kept, dropped } = withinBudget(input.attachments);
 
   const headline = HEADLINES[input.event](
@@ -165,7 +203,7 @@ export function composeNotification(
     to: emails.map((email) => ({ name: '', email })),
     cc: [],
     replyTo: [{ name: `${customerName} (#${ticket.number})`, email: replyTo }],
-    subject: `[#${ticket.number}] ${ticket.subject}`,
+    subject: `[#${ticket.number}] ${subjectOf(ticket)}`,
     text,
     html,
     inReplyTo: root,
@@ -197,8 +235,8 @@ export function composeRelay(input: RelayInput, context: ComposeContext): Outgoi
   const { ticket } = input;
   const { settings } = context;
   const customer = normalizeEmail(ticket.customer.email);
-  const cc = [...new Set([...ticket.cc, ...input.extraCc].map(normalizeEmail))].filter(
-    (email) => email !== customer && email !== normalizeEmail(settings.supportAddress),
+  const cc = addCc(ticket.cc, input.extraCc, customer).filter(
+    (email) => email !== normalizeEmail(settings.supportAddress),
   );
   const key = messageKey('relay', input.eventId, [customer, ...cc]);
   const signature = settings.signature.trim();
@@ -211,13 +249,13 @@ export function composeRelay(input: RelayInput, context: ComposeContext): Outgoi
     key,
     messageId: outgoingMessageId(key, settings),
     from: {
-      name: `${input.agent.name || input.agent.email.split('@')[0]} (${settings.supportName})`,
+      name: `${shorten(input.agent.name || input.agent.email.split('@')[0]!, NAME_LENGTH)} (${settings.supportName})`,
       email: settings.supportAddress,
     },
-    to: [{ name: ticket.customer.name, email: ticket.customer.email }],
+    to: [{ name: shorten(ticket.customer.name, NAME_LENGTH), email: ticket.customer.email }],
     cc: cc.map((email) => ({ name: '', email })),
     replyTo: [],
-    subject: `Re: ${ticket.subject} [#${ticket.number}]`,
+    subject: `Re: ${subjectOf(ticket)} [#${ticket.number}]`,
     text,
     html: '',
     inReplyTo: references[references.length - 1] ?? '',
@@ -252,10 +290,10 @@ export function composeAcknowledgement(
     key,
     messageId: outgoingMessageId(key, settings),
     from: { name: settings.supportName, email: settings.supportAddress },
-    to: [{ name: ticket.customer.name, email: ticket.customer.email }],
+    to: [{ name: shorten(ticket.customer.name, NAME_LENGTH), email: ticket.customer.email }],
     cc: [],
     replyTo: [],
-    subject: `Re: ${ticket.subject} [#${ticket.number}]`,
+    subject: `Re: ${subjectOf(ticket)} [#${ticket.number}]`,
     text: lines.join('\n'),
     html: '',
     inReplyTo: references[references.length - 1] ?? '',
@@ -278,7 +316,7 @@ export function composeHeldAlert(
 ): OutgoingMessage {
   const { settings } = context;
   const emails = input.recipients.map((recipient) => recipient.email);
-  const key = messageKey('alert:held', input.eventId, emails);
+  const key = messageKey('alert:held', input.eventId, []);
   const root = ticketThreadRoot(input.ticket.number, settings);
   return {
     kind: 'alert',
@@ -289,7 +327,7 @@ export function composeHeldAlert(
     to: emails.map((email) => ({ name: '', email })),
     cc: [],
     replyTo: [],
-    subject: `[#${input.ticket.number}] ${input.ticket.subject}`,
+    subject: `[#${input.ticket.number}] ${subjectOf(input.ticket)}`,
     text: [
       `A message from ${input.sender || 'an unknown sender'} to a reply or comment address of ticket #${input.ticket.number} was held: ${input.reason}.`,
       'Nothing was sent to the customer. The message is labelled plusdesk/held in the support mailbox;',

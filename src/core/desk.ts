@@ -18,6 +18,8 @@ export class Desk {
   private readonly ticketByMessageId = new Map<string, number>();
   private readonly seenSources = new Set<string>();
   private readonly seenMessageIds = new Set<string>();
+  /** Message-IDs and mailbox ids of quarantined messages. */
+  private readonly quarantined = new Set<string>();
   private readonly ticketByThread = new Map<string, number>();
   private readonly ticketsByCustomer = new Map<string, number[]>();
   private readonly changedTickets = new Set<number>();
@@ -58,6 +60,15 @@ export class Desk {
     const inbound = record.key === '' && record.state !== 'queued';
     if (inbound && record.messageId !== '') this.seenMessageIds.add(record.messageId);
     if (inbound && record.sourceId !== '') this.seenSources.add(record.sourceId);
+    if (record.state === 'quarantined') {
+      if (record.messageId !== '') this.quarantined.add(`id:${record.messageId}`);
+      if (record.sourceId !== '') this.quarantined.add(`source:${record.sourceId}`);
+    }
+  }
+
+  /** Checks whether an inbound message was quarantined, by its Message-ID or its mailbox id. */
+  wasQuarantined(messageId: string, sourceId: string): boolean {
+    return (messageId !== '' && this.quarantined.has(`id:${messageId}`)) || this.quarantined.has(`source:${sourceId}`);
   }
 
   /** Whether an inbound message was already handled, by its Message-ID or its mailbox id. */

@@ -54,6 +54,7 @@ export async function parseMessage(raw: Uint8Array | string): Promise<ParsedMess
   const charsets = new CharsetCheck();
   const parts = describeParts(root);
   warnAboutCharsets(headers, parts, charsets, warnings);
+  repairMislabelledUtf8(email, parts, warnings);
 
   const body = extractBody(email, warnings);
   const attachments = [
@@ -834,6 +835,29 @@ function warnAboutCharsets(
     for (const match of allHeaders(headers, name).matchAll(/=\?([^?\s*]+)(?:\*[^?]*)?\?[QqBb]\?/g)) {
       report(match[1] ?? '', `the ${name} header`);
     }
+  }
+}
+
+/**
+ * Reads as windows-1252 each body text part that is labelled UTF-8 but is not UTF-8, as legacy
+ * mailers send Latin-1 text under a UTF-8 label. postal-mime decodes such a part with U+FFFD in
+ * place of every non-ASCII letter, and that text is replaced in the body by the windows-1252 one.
+ * NOTE: a part whose decoded text postal-mime changed further (format=flowed) keeps the U+FFFD.
+ */
+function repairMislabelledUtf8(email: Email, parts: PartInfo[], warnings: string[]): void {
+  for (const part of parts) {
+    const isBodyText = (part.mimeType === 'text/plain' || part.mimeType === 'text/html') && part.disposition !== 'attachment';
+    if (!isBodyText || !part.content || encodingOf(part.charset.toLowerCase()) !== 'utf-8') continue;
+    const bytes = new Uint8Array(part.content);
+    if (isUtf8(bytes)) continue;
+
+    const field = part.mimeType === 'text/html' ? 'html' : 'text';
+    const decoded = new TextDecoder('utf-8').decode(bytes).replace(/\r\n/g, '\n');
+    const body = email[field];
+    if (body === undefined || !body.includes(decoded)) continue;
+    const latin = new TextDecoder('windows-1252').decode(bytes).replace(/\r\n/g, '\n');
+    email[field] = body.replace(decoded, () => latin);
+    warnings.push(`a ${part.mimeType} part labelled ${JSON.stringify(part.charset)} is not UTF-8; decoded as windows-1252`);
   }
 }
 

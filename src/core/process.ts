@@ -5,7 +5,7 @@
  * so a run that dies before it saves is repeated by the next run with the same keys, and the
  * mailer's `wasSent` check keeps each message from going out twice.
  */
-import { normalizeEmail, readPlusAddress } from './address';
+import { ADDRESS_LENGTH, isDeliverable, normalizeEmail, readPlusAddress } from './address';
 import { classify, type Classification } from './classify';
 import {
   composeAcknowledgement,
@@ -67,7 +67,7 @@ export const COMMENT_MARKER = /^\s*#(note|comment|internal)\b[:\s]*/i;
 const SUMMARY_LENGTH = 500;
 
 /**
- * A sender gets at most one acknowledgement in this time: an autoresponder that answers the
+ * A sender gets at most one acknowledgement in this time: an autoresponder that replies to the
  * acknowledgement with no auto-reply header and no threading starts a new ticket, which must not
  * be acknowledged again.
  */
@@ -243,6 +243,10 @@ export class Run {
     this.eventTime = this.messageTime(parsed);
     const time = this.eventTime;
     const author: Address = parsed.from ?? { name: '', email: '' };
+    if (author.email.length > ADDRESS_LENGTH) {
+      // Such an address cannot receive mail and does not fit a Sheet cell (50,000 characters).
+      throw new Error(`the sender address is ${author.email.length} characters long, over the ${ADDRESS_LENGTH} SMTP allows`);
+    }
     const record = (fields: Partial<MessageRecord>): MessageRecord => ({
       time,
       ticket: null,
@@ -295,7 +299,7 @@ export class Run {
     }
   }
 
-  /** The recipients of a message outside the team: the support mailbox, its plus addresses, agents and the team address are left out. */
+  /** Returns the recipients of a message outside the team, leaving out the support mailbox, its plus addresses, agents and the team address. */
   private customerSide(parsed: ParsedMessage, exclude: string): string[] {
     const support = normalizeEmail(this.desk.settings.supportAddress);
     const teamAddress = normalizeEmail(this.desk.settings.teamAddress);
@@ -417,19 +421,19 @@ export class Run {
   }
 
   /**
-   * Whether a new ticket from `email` is acknowledged: never to no-reply senders, the support
-   * mailbox and its plus addresses, the team address or an agent, and not when the same sender
-   * opened another ticket within ACKNOWLEDGEMENT_INTERVAL_MS.
+   * Checks whether a new ticket from `email` is acknowledged. No-reply senders, addresses that
+   * cannot receive mail, the support mailbox and its plus addresses, the team address and agents
+   * never are, nor a sender who opened another ticket within ACKNOWLEDGEMENT_INTERVAL_MS.
    */
   private mayAcknowledge(email: string): boolean {
     const sender = normalizeEmail(email);
     const settings = this.desk.settings;
-    if (isNoReplyAddress(sender) || this.desk.teamByEmail.has(sender)) return false;
+    if (isNoReplyAddress(sender) || !isDeliverable(sender) || this.desk.teamByEmail.has(sender)) return false;
     if (sender === normalizeEmail(settings.supportAddress) || sender === normalizeEmail(settings.teamAddress)) {
       return false;
     }
     if (readPlusAddress(sender, settings.supportAddress, this.deps.signer).status !== 'none') return false;
-    // NOTE: tickets are dated by their first message, so when a backlog holds a message older
+    // NOTE: tickets are dated by their first message, so when a backlog contains a message older
     // than the interval, its autoresponder's answer can still get one second acknowledgement.
     const time = Date.parse(this.eventTime);
     return !this.desk.ticketsOf(sender).some((earlier) => {
@@ -487,9 +491,17 @@ export class Run {
       kind = 'comment';
       text = text.replace(COMMENT_MARKER, '').trim();
     }
-    if (kind === 'agent-reply' && normalizeEmail(before.customer.email) === normalizeEmail(agent.email)) {
-      // The agent opened this ticket by mailing the support address, so a relay would only send
-      // their own text back to them: the reply is recorded and the followers told, as below.
+    // A reply is not relayed to an agent who opened the ticket by mailing the support address,
+    // which would only send them their own text, or to an address that cannot receive mail. It
+    // is recorded and the followers are notified, as for a message into the customer's thread.
+    // NOTE: the author is not told when the customer's address cannot receive mail; only the
+    // Messages row's reason says so.
+    const customer = normalizeEmail(before.customer.email);
+    let notRelayed = '';
+    if (kind === 'agent-reply' && !isDeliverable(customer)) {
+      notRelayed = 'not relayed: the customer address cannot receive mail';
+      kind = 'agent-message';
+    } else if (kind === 'agent-reply' && customer === normalizeEmail(agent.email)) {
       kind = 'agent-message';
     }
     const time = this.eventTime;
@@ -536,11 +548,11 @@ export class Run {
       return {
         tickets: [ticket],
         records: [
-          record({ ticket: ticket.number, kind: 'reply', summary: summarize(text) }),
+          record({ ticket: ticket.number, kind: 'reply', reason: notRelayed, summary: summarize(text) }),
           ...this.outgoingRecords(outgoing, messageId, time),
         ],
         outgoing,
-        outcome: outcome(ticket.number, 'processed'),
+        outcome: outcome(ticket.number, 'processed', notRelayed),
       };
     }
 

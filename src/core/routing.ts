@@ -2,7 +2,7 @@
  * Who is notified of what, as plain data:
  *
  * | event          | recipients                                                        |
- * | new ticket     | the team group address, else every active agent notified of new tickets |
+ * | new ticket     | the team group address, else every active agent notified of new tickets, except the author |
  * | follow-up      | last replier, assignee and followers; the whole team if none      |
  * | agent reply    | followers, except the author                                      |
  * | comment        | followers and @mentioned agents, except the author; never the customer |
@@ -11,7 +11,11 @@ import { normalizeEmail } from './address';
 import type { Agent, Settings, Ticket } from './types';
 
 export type RouteEvent =
-  | { kind: 'new-ticket' }
+  | {
+      kind: 'new-ticket';
+      /** The sender, left out of the recipients: an agent may mail the support address directly. */
+      author?: string;
+    }
   | { kind: 'follow-up' }
   | { kind: 'agent-reply'; author: string }
   | { kind: 'comment'; author: string; mentions: string[] };
@@ -58,8 +62,10 @@ export function route(
 ): Recipient[] {
   const followers = ticket.followers.map((email) => ({ email, reason: 'follower' as const }));
   switch (event.kind) {
-    case 'new-ticket':
-      return wholeTeam(team, settings);
+    case 'new-ticket': {
+      const author = normalizeEmail(event.author ?? '');
+      return wholeTeam(team, settings).filter((recipient) => recipient.email !== author);
+    }
     case 'follow-up': {
       const scoped = collect(
         team,

@@ -2,7 +2,7 @@
  * Ticket life cycle: creation from a customer's first message, the changes each event makes,
  * and the sidebar's actions (follow, assign, change status).
  */
-import { normalizeEmail, ticketSubject } from './address';
+import { isDeliverable, normalizeEmail, ticketSubject } from './address';
 import { CONVERSATION_LIMIT, RECENT_LIMIT, RECENT_SUMMARY_LENGTH } from './sheet';
 import type { Address, RecentMessage, Ticket, TicketStatus } from './types';
 
@@ -21,7 +21,7 @@ export function createTicket(input: {
     status: 'open',
     subject: ticketSubject(input.subject),
     customer: { name: input.customer.name, email: normalizeEmail(input.customer.email) },
-    cc: uniqueEmails(input.cc),
+    cc: addCc([], input.cc, input.customer.email),
     assignee: '',
     lastReplier: '',
     followers: [],
@@ -47,6 +47,27 @@ function uniqueEmails(emails: string[]): string[] {
   return [...new Set(emails.map(normalizeEmail).filter((email) => email !== ''))];
 }
 
+/**
+ * Most people a ticket copies besides the customer, so that a relay, which goes to the customer
+ * and every one of them, has at most 50 recipients.
+ */
+export const CC_LIMIT = 49;
+
+/**
+ * Adds the people one message copied to a ticket's Cc list, leaving out the customer and
+ * addresses that cannot receive mail. When they would take the list past CC_LIMIT, none of them
+ * is added: a message copied to that many people is a mass mailing, and replies on the ticket
+ * must not reach its recipients.
+ */
+export function addCc(current: string[], added: string[], customer: string): string[] {
+  const exclude = normalizeEmail(customer);
+  const kept = uniqueEmails(current)
+    .filter((email) => email !== exclude && isDeliverable(email))
+    .slice(0, CC_LIMIT);
+  const fresh = uniqueEmails(added).filter((email) => email !== exclude && isDeliverable(email) && !kept.includes(email));
+  return kept.length + fresh.length > CC_LIMIT ? kept : [...kept, ...fresh];
+}
+
 function addToConversation(conversation: string[], messageId: string): string[] {
   if (messageId === '' || conversation.includes(messageId)) return conversation;
   return [...conversation, messageId].slice(-CONVERSATION_LIMIT);
@@ -60,9 +81,7 @@ export function recordCustomerMessage(
   return {
     ...ticket,
     status: 'open',
-    cc: uniqueEmails([...ticket.cc, ...input.cc]).filter(
-      (email) => email !== normalizeEmail(ticket.customer.email),
-    ),
+    cc: addCc(ticket.cc, input.cc, ticket.customer.email),
     threadId: ticket.threadId === '' ? input.threadId : ticket.threadId,
     updated: input.time,
     conversation: addToConversation(ticket.conversation, input.messageId),
@@ -83,7 +102,7 @@ export function recordAgentReply(
     status: ticket.status === 'closed' ? 'closed' : 'pending',
     assignee: ticket.assignee === '' ? agent : ticket.assignee,
     lastReplier: agent,
-    cc: uniqueEmails([...ticket.cc, ...input.cc]),
+    cc: addCc(ticket.cc, input.cc, ticket.customer.email),
     updated: input.time,
     conversation: addToConversation(ticket.conversation, input.relayMessageId),
   };

@@ -143,7 +143,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalReport> {
   let processed = 0;
   let duplicates = 0;
   let stopReason = '';
-  if (!(await run.handleQueuedComments())) stopReason = 'a send failed';
+  if (!(await run.handleQueued())) stopReason = 'a send failed';
 
   let done = 0;
   for await (const mail of stopReason === '' ? inDateOrder(sources) : []) {
