@@ -57,6 +57,16 @@ export function messageKey(kind: string, eventId: string, recipients: string[]):
   return hashKey(kind, eventId, ...[...recipients].map(normalizeEmail).sort());
 }
 
+/** Key of the one notification an event causes; recipients are left out so a retry matches. */
+export function notificationKey(eventId: string): string {
+  return messageKey('notification', eventId, []);
+}
+
+/** Key of the relay of an agent's reply to the customer and the people copied. */
+export function relayKey(eventId: string, recipients: string[]): string {
+  return messageKey('relay', eventId, recipients);
+}
+
 function escapeHtml(text: string): string {
   return text
     .replace(/&/g, '&amp;')
@@ -138,7 +148,7 @@ export function composeNotification(
 ): OutgoingMessage {
   const { ticket, settings } = { ticket: input.ticket, settings: context.settings };
   const emails = input.recipients.map((recipient) => recipient.email);
-  const key = messageKey('notification', input.eventId, []);
+  const key = notificationKey(input.eventId);
   const replyAddress = plusAddress(settings.supportAddress, context.signer, ticket.number, 'reply');
   const commentAddress = plusAddress(
     settings.supportAddress,
@@ -238,7 +248,7 @@ export function composeRelay(input: RelayInput, context: ComposeContext): Outgoi
   const cc = addCc(ticket.cc, input.extraCc, customer).filter(
     (email) => email !== normalizeEmail(settings.supportAddress),
   );
-  const key = messageKey('relay', input.eventId, [customer, ...cc]);
+  const key = relayKey(input.eventId, [customer, ...cc]);
   const signature = settings.signature.trim();
   const text = signature === '' ? input.text.trim() : `${input.text.trim()}\n\n${signature}`;
   const { kept } = withinBudget(input.attachments);

@@ -11,7 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyAction } from '../core/actions';
 import { plusAddress } from '../core/address';
-import { messageKey, outgoingMessageId } from '../core/compose';
+import { notificationKey, outgoingMessageId, relayKey } from '../core/compose';
 import { defaultSettings } from '../core/sheet';
 import type { Agent } from '../core/types';
 import { runLocal, type LocalReport, type OutgoingSummary } from './local';
@@ -48,14 +48,13 @@ function eml(message: DemoMessage): string {
 export function demoMessages(): { before: DemoMessage[]; after: DemoMessage[] } {
   const settings = defaultSettings(DEMO_SUPPORT);
   const signer = hmacSigner(DEMO_SECRET);
-  const team = DEMO_TEAM.map((agent) => agent.email);
   const replyTo = plusAddress(DEMO_SUPPORT, signer, 1, 'reply');
   const commentTo = plusAddress(DEMO_SUPPORT, signer, 1, 'comment');
 
   const first = 'dana.0302.0900@customer.example';
-  const newTicketNote = outgoingMessageId(messageKey('notification:new-ticket', first, team), settings);
+  const newTicketNote = outgoingMessageId(notificationKey(first), settings);
   const aliceReply = 'alice.0302.0920@example.com';
-  const relay = outgoingMessageId(messageKey('relay', aliceReply, [CUSTOMER.email, COLLEAGUE]), settings);
+  const relay = outgoingMessageId(relayKey(aliceReply, [CUSTOMER.email, COLLEAGUE]), settings);
   const followUp = 'dana.0302.1005@customer.example';
   const aliceSecond = 'alice.0302.1215@example.com';
 
