@@ -53,23 +53,24 @@ function withStore(build: (store: SheetSidebarStore) => GoogleAppsScript.Card_Se
     return build(new SheetSidebarStore(id));
   } catch (error) {
     console.error(JSON.stringify({ event: 'card_failed', error: String(error) }));
-    return renderCard(errorCard(`plusdesk could not read the ticket Sheet: ${String(error)}`));
+    return renderCard(errorCard(`plusdesk could not load this card: ${String(error)}`));
   }
 }
 
-/** Reads the opened message through the current-message access token. */
-function openedMessage(event: AddonEvent): { message: ParsedMessage; threadId: string } | null {
+/**
+ * Reads the opened message through the current-message access token. The body costs another
+ * Gmail read, and only "Open as ticket" needs it, so a card leaves it out.
+ */
+function openedMessage(event: AddonEvent, withBody: boolean): { message: ParsedMessage; threadId: string } | null {
   const id = event.gmail?.messageId;
   if (id === undefined) return null;
   if (event.gmail?.accessToken !== undefined) GmailApp.setCurrentMessageAccessToken(event.gmail.accessToken);
   const message = GmailApp.getMessageById(id);
   const header = (name: string) => message.getHeader(name) ?? '';
   const from = parseAddressList(message.getFrom())[0] ?? null;
-  const headers: Record<string, string[]> = {};
-  for (const name of ['x-plusdesk-ticket', 'authentication-results']) {
-    const value = header(name);
-    if (value !== '') headers[name] = [value];
-  }
+  // The card and an open request need no header but the ticket's; each read is a Gmail call.
+  const ticketHeader = header('X-Plusdesk-Ticket');
+  const headers: Record<string, string[]> = ticketHeader === '' ? {} : { 'x-plusdesk-ticket': [ticketHeader] };
   return {
     threadId: message.getThread().getId(),
     message: {
@@ -83,7 +84,7 @@ function openedMessage(event: AddonEvent): { message: ParsedMessage; threadId: s
       subject: message.getSubject(),
       date: message.getDate().toISOString(),
       headers,
-      text: message.getPlainBody(),
+      text: withBody ? message.getPlainBody() : '',
       html: '',
       attachments: [],
       contentType: 'text/plain',
@@ -100,7 +101,7 @@ export function onHomepage(event: AddonEvent): GoogleAppsScript.Card_Service.Car
 /** Contextual trigger: the ticket card of the opened message, or an offer to open one. */
 export function onGmailMessage(event: AddonEvent): GoogleAppsScript.Card_Service.Card {
   return withStore((store) => {
-    const opened = openedMessage(event);
+    const opened = openedMessage(event, false);
     if (opened === null) return renderCard(now(homepage(store, agentEmail(), options(event))));
     const hint = hintFromMessage(opened.message, opened.threadId);
     return renderCard(now(openCard(store, hint, agentEmail(), { ...options(event), opened })));
@@ -112,7 +113,7 @@ function runAction(name: string, event: AddonEvent): GoogleAppsScript.Card_Servi
   if (id === null) return renderResponse(sheetSetupCard(), 'Connect the ticket Sheet first.');
   try {
     const store = new SheetSidebarStore(id);
-    const opened = name === 'onOpenAsTicket' ? openedMessage(event) : null;
+    const opened = name === 'onOpenAsTicket' ? openedMessage(event, true) : null;
     const response = now(
       handleAction(
         store,
@@ -127,7 +128,12 @@ function runAction(name: string, event: AddonEvent): GoogleAppsScript.Card_Servi
     return renderResponse(response.card, response.toast);
   } catch (error) {
     console.error(JSON.stringify({ event: 'action_failed', action: name, error: String(error) }));
-    return renderResponse(errorCard(`The action failed: ${String(error)}`), 'The action failed; nothing was changed.');
+    // Not "nothing was changed": a failure between the row write and the Messages append
+    // leaves the first one done.
+    return renderResponse(
+      errorCard(`The action failed: ${String(error)}`),
+      'The action failed: open the message again to see the ticket as saved.',
+    );
   }
 }
 
@@ -140,8 +146,20 @@ export function onSaveSheet(event: AddonEvent): GoogleAppsScript.Card_Service.Ac
       'Paste the URL of the ticket Sheet, as shown in the browser.',
     );
   }
-  PropertiesService.getScriptProperties().setProperty(PROPERTY.sheetId, match[1]!);
-  return renderResponse(now(homepage(new SheetSidebarStore(match[1]!), agentEmail(), options(event))), 'Ticket Sheet saved.');
+  const id = match[1]!;
+  // The Sheet is read before its id is saved, so a wrong URL never replaces a working one.
+  let home;
+  try {
+    home = now(homepage(new SheetSidebarStore(id), agentEmail(), options(event)));
+  } catch (error) {
+    console.error(JSON.stringify({ event: 'sheet_check_failed', sheetId: id, error: String(error) }));
+    return renderResponse(
+      sheetSetupCard(`plusdesk could not read a ticket Sheet at that URL: ${String(error)}`),
+      'That Sheet could not be read: check the URL and that you can open the Sheet.',
+    );
+  }
+  PropertiesService.getScriptProperties().setProperty(PROPERTY.sheetId, id);
+  return renderResponse(home, 'Ticket Sheet saved.');
 }
 
 export const onToggleFollow = (event: AddonEvent) => runAction('onToggleFollow', event);

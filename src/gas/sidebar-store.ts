@@ -1,7 +1,8 @@
 /**
  * The sidebar's ticket store on the Google Sheet, through the Sheets advanced service. Ticket
- * #N lives on row N+1, so a card reads its ticket and the team in one batched call and the
- * customer's earlier tickets in a second; nothing scans the Tickets tab. Writes run under the
+ * #N lives on row N+1, so the card of a message that names its ticket reads the ticket and the
+ * team in one batched call and the customer's earlier tickets in a second. Only a message that
+ * names no ticket costs a TextFinder search of the Tickets tab. Writes run under the
  * add-on's script lock (shared by every agent using the add-on), re-read the row first, and
  * append with the API's atomic append, so concurrent actions keep each other's changes.
  */
@@ -28,6 +29,15 @@ const MESSAGES_LAST_COLUMN = String.fromCharCode(64 + MESSAGE_HEADERS.length);
 /** Columns the homepage needs: Number to Followers; conversation and recent are left out. */
 const HOME_LAST_COLUMN = String.fromCharCode(64 + TICKET_HEADERS.indexOf('Created') + 1);
 const LOCK_WAIT_MS = 10_000;
+const THREAD_COLUMN = String.fromCharCode(65 + TICKET_HEADERS.indexOf('Thread ID'));
+const CONVERSATION_COLUMN = String.fromCharCode(65 + TICKET_HEADERS.indexOf('Conversation'));
+/** Rows read to check a lookup's hits; more means the Sheet repeats one thread or id. */
+const MAX_LOOKUP_ROWS = 20;
+
+/** Escapes text for a regular expression of the RE2 syntax that Sheets' TextFinder uses. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 export function sheetsApi(): GoogleAppsScript.Sheets {
   if (typeof Sheets === 'undefined' || Sheets === undefined) {
@@ -44,6 +54,14 @@ function ticketRange(number: number, last = LAST_COLUMN): string {
 
 function rowsOf(range: GoogleAppsScript.Sheets.Schema.ValueRange | undefined): Row[] {
   return (range?.values ?? []) as Row[];
+}
+
+/**
+ * Reports whether an API error is the one for a range past the sheet's last row or column, such
+ * as the row of a ticket number from another desk's `[#N]` subject tag.
+ */
+function isOutsideGrid(error: unknown): boolean {
+  return error instanceof Error && /exceeds grid limits/i.test(error.message);
 }
 
 function padded(row: Row | undefined, width: number): Row {
@@ -68,6 +86,8 @@ export function namedTicket(hint: TicketHint): number | null {
 }
 
 export class SheetSidebarStore implements SidebarStore {
+  private sheet: GoogleAppsScript.Spreadsheet.Sheet | null | undefined;
+
   constructor(private readonly spreadsheetId: string) {}
 
   private batchGet(ranges: string[]): GoogleAppsScript.Sheets.Schema.ValueRange[] {
@@ -80,7 +100,15 @@ export class SheetSidebarStore implements SidebarStore {
 
   /** Ticket #N from its row; a Tickets tab that was sorted by hand is searched instead. */
   private readTicket(number: number, extra: string[] = []) {
-    const [ticketRange_, ...rest] = this.batchGet([ticketRange(number), ...extra]);
+    let ranges: GoogleAppsScript.Sheets.Schema.ValueRange[];
+    try {
+      ranges = this.batchGet([ticketRange(number), ...extra]);
+    } catch (error) {
+      if (!isOutsideGrid(error)) throw error;
+      // Past the last row there is no ticket row; the search below covers a re-sorted tab.
+      ranges = [];
+    }
+    const [ticketRange_, ...rest] = ranges;
     let ticket = rowToTicket(padded(rowsOf(ticketRange_)[0], TICKET_HEADERS.length));
     let row = number + 1;
     if (ticket?.number !== number) {
@@ -99,10 +127,17 @@ export class SheetSidebarStore implements SidebarStore {
     return rowToTicket(padded((range.values ?? [])[0] as Row | undefined, TICKET_HEADERS.length));
   }
 
+  /** Opens the Tickets tab for TextFinder searches, once per store. */
+  private ticketsSheet(): GoogleAppsScript.Spreadsheet.Sheet | null {
+    if (this.sheet === undefined) {
+      this.sheet = SpreadsheetApp.openById(this.spreadsheetId).getSheetByName(TAB.tickets);
+    }
+    return this.sheet;
+  }
+
   /** Row of a ticket number by a search of the Number column; -1 when it is not there. */
   private findRow(number: number): number {
-    const sheet = SpreadsheetApp.openById(this.spreadsheetId).getSheetByName(TAB.tickets);
-    const found = sheet
+    const found = this.ticketsSheet()
       ?.getRange('A:A')
       .createTextFinder(String(number))
       .matchEntireCell(true)
@@ -110,26 +145,38 @@ export class SheetSidebarStore implements SidebarStore {
     return found === null || found === undefined ? -1 : found.getRow();
   }
 
-  private findByText(column: string, text: string, entireCell: boolean): number | null {
-    const sheet = SpreadsheetApp.openById(this.spreadsheetId).getSheetByName(TAB.tickets);
-    const found = sheet?.getRange(`${column}:${column}`).createTextFinder(text).matchEntireCell(entireCell).findNext();
-    if (found === null || found === undefined) return null;
-    const number = Number(sheet!.getRange(found.getRow(), 1).getValue());
-    return Number.isFinite(number) && number > 0 ? number : null;
-  }
-
+  /**
+   * Finds the ticket of a message that names none, by its Message-IDs in the Conversation
+   * column or its support-mailbox thread in the Thread ID column. The contextual trigger runs
+   * for every message an agent opens, most of them no ticket, so this is one TextFinder search
+   * of both columns (a regular expression) and, on a hit, one read of the matching rows.
+   */
   findTicketNumber(hint: TicketHint): number | null {
     const named = namedTicket(hint);
     if (named !== null) return named;
-    if (hint.threadId !== '') {
-      const byThread = this.findByText('L', hint.threadId, true);
-      if (byThread !== null) return byThread;
+    const ids = [...new Set(hint.messageIds)];
+    const alternatives: string[] = [];
+    if (hint.threadId !== '') alternatives.push(`^${escapeRegExp(hint.threadId)}$`);
+    if (ids.length > 0) alternatives.push(`(^|\\s)(${ids.map(escapeRegExp).join('|')})(\\s|$)`);
+    if (alternatives.length === 0) return null;
+    const found =
+      this.ticketsSheet()
+        ?.getRange(`${THREAD_COLUMN}:${CONVERSATION_COLUMN}`)
+        .createTextFinder(alternatives.join('|'))
+        .useRegularExpression(true)
+        .findAll() ?? [];
+    if (found.length === 0) return null;
+    const rows = [...new Set(found.map((cell) => cell.getRow()))].slice(0, MAX_LOOKUP_ROWS);
+    const candidates = this.batchGet(rows.map((row) => `${TAB.tickets}!A${row}:${LAST_COLUMN}${row}`))
+      .map((range) => rowToTicket(padded(rowsOf(range)[0], TICKET_HEADERS.length)))
+      .filter((ticket): ticket is Ticket => ticket !== null);
+    // The search ignores case and matches a row wherever either pattern hits, so the rows are
+    // checked exactly here: a known Message-ID wins over the thread, as in findTicketNumberIn.
+    for (const id of ids) {
+      const byMessage = candidates.find((ticket) => ticket.conversation.includes(id));
+      if (byMessage !== undefined) return byMessage.number;
     }
-    for (const id of hint.messageIds) {
-      const byMessage = this.findByText('M', id, false);
-      if (byMessage !== null) return byMessage;
-    }
-    return null;
+    return candidates.find((ticket) => ticket.threadId === hint.threadId)?.number ?? null;
   }
 
   readCard(number: number): CardData | null {
@@ -138,14 +185,22 @@ export class SheetSidebarStore implements SidebarStore {
     const team = rowsOf(rest[0])
       .map((row) => rowToAgent(padded(row, 4)))
       .filter((agent): agent is Agent => agent !== null);
-    const earlier =
-      ticket.earlier.length === 0
-        ? []
-        : this.batchGet(ticket.earlier.map((previous) => ticketRange(previous, HOME_LAST_COLUMN)))
-            .map((range) => rowToTicket(padded(rowsOf(range)[0], TICKET_HEADERS.length)))
-            .filter((found): found is Ticket => found !== null && ticket.earlier.includes(found.number))
-            .map(({ number: n, status, subject, created }) => ({ number: n, status, subject, created }));
+    const earlier = this.readEarlier(ticket.earlier)
+      .map((range) => rowToTicket(padded(rowsOf(range)[0], TICKET_HEADERS.length)))
+      .filter((found): found is Ticket => found !== null && ticket.earlier.includes(found.number))
+      .map(({ number: n, status, subject, created }) => ({ number: n, status, subject, created }));
     return { ticket, earlier, team };
+  }
+
+  /** Reads the rows of earlier tickets, or none when a hand-edited number points past the last row. */
+  private readEarlier(numbers: number[]): GoogleAppsScript.Sheets.Schema.ValueRange[] {
+    if (numbers.length === 0) return [];
+    try {
+      return this.batchGet(numbers.map((previous) => ticketRange(previous, HOME_LAST_COLUMN)));
+    } catch (error) {
+      if (!isOutsideGrid(error)) throw error;
+      return [];
+    }
   }
 
   // NOTE: the homepage reads the Number..Created columns of every ticket in one call; the call

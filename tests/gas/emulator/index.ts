@@ -24,6 +24,7 @@ import {
 } from './runtime';
 import { EmulatedScriptApp, TriggerStore } from './script';
 import { EmulatedSession } from './session';
+import { createSheetsService, type EmulatedSheets } from './sheets-api';
 import { EmulatedSpreadsheetApp, SpreadsheetStore, createSpreadsheetApp } from './sheets';
 import { zonedParts } from './time-zone';
 import { EmulatedUrlFetchApp } from './urlfetch';
@@ -71,6 +72,8 @@ export interface AppsScriptGlobals {
   GmailApp: EmulatedGmailApp;
   Gmail: EmulatedGmail;
   SpreadsheetApp: EmulatedSpreadsheetApp;
+  /** The Sheets advanced service (API v4 values), over the same spreadsheets as SpreadsheetApp. */
+  Sheets: EmulatedSheets;
   PropertiesService: EmulatedPropertiesService;
   CacheService: EmulatedCacheService;
   LockService: EmulatedLockService;
@@ -211,6 +214,7 @@ export function createAppsScript(options: AppsScriptOptions): AppsScript {
       spreadsheets,
       options.boundSpreadsheetId === undefined ? {} : { boundSpreadsheetId: options.boundSpreadsheetId },
     ),
+    Sheets: createSheetsService(rt, spreadsheets),
     PropertiesService: new EmulatedPropertiesService(rt, properties.script, properties.user),
     CacheService: new EmulatedCacheService(rt, cache.script, cache.user),
     LockService: new EmulatedLockService(rt, locks, user),
