@@ -44,6 +44,8 @@ export interface Mailer {
   send(message: OutgoingMessage): MaybePromise<void>;
   /** Reports whether a message with this key was already sent (a crash may hide a send). */
   wasSent(message: OutgoingMessage): MaybePromise<boolean>;
+  /** Sends every message not sent yet, at once where the runtime can; throws if any fails. */
+  sendAll?(messages: OutgoingMessage[]): MaybePromise<void>;
 }
 
 /** Signs with the desk's secret, which never leaves the adapter. */

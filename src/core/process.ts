@@ -139,21 +139,24 @@ export class Run {
     return parsed.date !== '' && parsed.date <= now ? parsed.date : now;
   }
 
-  /** Handles one inbound message; returns false when the run must stop (a send failed). */
-  async handle(mail: InboundMail): Promise<boolean> {
+  /**
+   * Parses, checks and plans one message. Returns null when nothing is left to do: the message
+   * was a duplicate, or it was quarantined (which is recorded here).
+   */
+  private async prepare(mail: InboundMail): Promise<Plan | null> {
     let parsed: ParsedMessage;
     try {
       parsed = await parseMessage(mail.raw);
     } catch (error) {
       const reason = error instanceof MailParseError ? error.reason : `parse failed: ${String(error)}`;
       this.quarantine(mail, '', reason);
-      return true;
+      return null;
     }
     const usable = parsed.messageId !== '' && parsed.messageId.length <= MESSAGE_ID_LENGTH;
     const messageId = usable ? parsed.messageId : fallbackMessageId(parsed);
     if (this.desk.wasQuarantined(messageId, mail.sourceId)) {
       this.quarantine(mail, messageId, 'quarantined by an earlier run');
-      return true;
+      return null;
     }
     if (this.desk.hasSeen(messageId, mail.sourceId)) {
       this.outcomes.push({
@@ -164,18 +167,33 @@ export class Run {
         state: 'duplicate',
         reason: 'already processed',
       });
-      return true;
+      return null;
     }
-
-    let plan: Plan;
     try {
-      plan = this.plan(mail, parsed, messageId);
+      return this.plan(mail, parsed, messageId);
     } catch (error) {
       this.deps.log.error('message_failed', { sourceId: mail.sourceId, error: String(error) });
       this.quarantine(mail, messageId, `processing failed: ${String(error)}`);
-      return true;
+      return null;
     }
+  }
 
+  private apply(plan: Plan, sourceId: string): void {
+    for (const ticket of plan.tickets) this.desk.putTicket(ticket);
+    for (const record of plan.records) this.desk.append(record);
+    this.outcomes.push(plan.outcome);
+    this.deps.log.info('message', {
+      sourceId,
+      ticket: plan.outcome.ticket,
+      outcome: plan.outcome.outcome,
+      sent: plan.outgoing.length,
+    });
+  }
+
+  /** Handles one inbound message; returns false when the run must stop (a send failed). */
+  async handle(mail: InboundMail): Promise<boolean> {
+    const plan = await this.prepare(mail);
+    if (plan === null) return true;
     for (const message of plan.outgoing) {
       try {
         if (!(await this.deps.mailer.wasSent(message))) await this.deps.mailer.send(message);
@@ -190,16 +208,34 @@ export class Run {
         return false;
       }
     }
-    for (const ticket of plan.tickets) this.desk.putTicket(ticket);
-    for (const record of plan.records) this.desk.append(record);
-    this.outcomes.push(plan.outcome);
-    this.deps.log.info('message', {
-      sourceId: mail.sourceId,
-      ticket: plan.outcome.ticket,
-      outcome: plan.outcome.outcome,
-      sent: plan.outgoing.length,
-    });
+    this.apply(plan, mail.sourceId);
     return true;
+  }
+
+  /**
+   * Handles several messages and then sends all their mail in one batch, which a mailer with
+   * `sendAll` can do in parallel. Each plan is applied before the next message is planned, so
+   * a follow-up in the same batch finds the ticket its first message opened. A failed send
+   * throws: the caller must then not save, and the next run repeats the batch with the same keys.
+   */
+  async handleBatch(mails: InboundMail[]): Promise<void> {
+    const outgoing: OutgoingMessage[] = [];
+    for (const mail of mails) {
+      const plan = await this.prepare(mail);
+      if (plan === null) continue;
+      this.apply(plan, mail.sourceId);
+      outgoing.push(...plan.outgoing);
+    }
+    if (outgoing.length === 0) return;
+    const mailer = this.deps.mailer;
+    if (mailer.sendAll !== undefined) {
+      await mailer.sendAll(outgoing);
+    } else {
+      for (const message of outgoing) {
+        if (!(await mailer.wasSent(message))) await mailer.send(message);
+      }
+    }
+    this.sent.push(...outgoing);
   }
 
   /**

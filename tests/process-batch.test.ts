@@ -1,0 +1,69 @@
+/**
+ * Batched handling sends the same mail as one-by-one handling, and a batch whose sending fails
+ * is repeated by the next run without sending anything twice.
+ */
+import { describe, expect, it } from 'vitest';
+import type { InboundMail } from '../src/core/ports';
+import { processMail, Run } from '../src/core/process';
+import type { OutgoingMessage } from '../src/core/types';
+import { agents, ManualClock, MemoryMailer, MemoryStore, rawMail, silentLog, testSigner } from './support/memory';
+
+function mailbox(): InboundMail[] {
+  const customers = ['dana', 'eve', 'finn'];
+  const mails: InboundMail[] = [];
+  customers.forEach((name, i) => {
+    mails.push({
+      sourceId: `${name}-1`,
+      threadId: '',
+      raw: rawMail({ From: `${name}@customer.example`, To: 'support@example.com', Subject: `Problem ${i}`, 'Message-ID': `<${name}.1@customer.example>` }),
+    });
+    mails.push({
+      sourceId: `${name}-2`,
+      threadId: '',
+      raw: rawMail({ From: `${name}@customer.example`, To: 'support@example.com', Subject: `Re: Problem ${i}`, 'Message-ID': `<${name}.2@customer.example>`, 'In-Reply-To': `<${name}.1@customer.example>` }, 'More details'),
+    });
+  });
+  return mails;
+}
+
+function deps(store: MemoryStore, mailer: MemoryMailer) {
+  return { store, mailer, signer: testSigner, clock: new ManualClock(), log: silentLog };
+}
+
+const keys = (sent: OutgoingMessage[]) => sent.map((message) => message.key).sort();
+
+describe('batched handling', () => {
+  it('sends what one-by-one handling sends', async () => {
+    const single = { store: new MemoryStore({ team: agents('Alice', 'Bob') }), mailer: new MemoryMailer() };
+    await processMail(deps(single.store, single.mailer), mailbox());
+
+    const batched = { store: new MemoryStore({ team: agents('Alice', 'Bob') }), mailer: new MemoryMailer() };
+    const run = await Run.start(deps(batched.store, batched.mailer));
+    const mails = mailbox();
+    await run.handleBatch(mails.slice(0, 4));
+    await run.handleBatch(mails.slice(4));
+    await run.finish();
+
+    expect(keys(batched.mailer.sent)).toEqual(keys(single.mailer.sent));
+    expect(batched.store.snapshot.tickets).toEqual(single.store.snapshot.tickets);
+    expect(batched.store.snapshot.messages.length).toBe(single.store.snapshot.messages.length);
+  });
+
+  it('repeats a failed batch without sending twice', async () => {
+    const store = new MemoryStore({ team: agents('Alice', 'Bob') });
+    const mailer = new MemoryMailer();
+    mailer.failAt = 3;
+    const failing = await Run.start(deps(store, mailer));
+    await expect(failing.handleBatch(mailbox())).rejects.toThrow('quota exceeded');
+    expect(store.saves).toBe(0);
+    expect(mailer.sent).toHaveLength(3);
+
+    mailer.failAt = -1;
+    const retry = await Run.start(deps(store, mailer));
+    await retry.handleBatch(mailbox());
+    await retry.finish();
+    expect(new Set(keys(mailer.sent)).size).toBe(mailer.sent.length);
+    expect(mailer.sent).toHaveLength(6);
+    expect(store.snapshot.tickets).toHaveLength(3);
+  });
+});
