@@ -21,14 +21,23 @@ export const BACKLOG_QUERY = `in:inbox -label:${LABEL.processed} -label:${LABEL.
 
 const PAGE_SIZE = 500;
 
-export function bytesFromSigned(bytes: GoogleAppsScript.Byte[]): Uint8Array {
-  return Uint8Array.from(bytes, (byte) => byte & 0xff);
+/**
+ * Converts Apps Script's signed bytes (-128..127) to a Uint8Array. The typed array stores each
+ * number modulo 256, so no mapping function is needed, which matters for messages of many MB.
+ */
+export function bytesFromSigned(bytes: ArrayLike<number>): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 /** New inbox message ids and the history id to store once they are handled. */
 export interface NewMail {
   ids: string[];
   historyId: string;
+  /**
+   * For history listings, the id of the history record that added each message (parallel to
+   * `ids`), so a run that stops early can store how far it got. Empty for searches.
+   */
+  recordIds: string[];
   /** How the ids were found: 'history', or 'search' on first run or after the history expired. */
   source: 'history' | 'search';
 }
@@ -43,15 +52,26 @@ export function gmail(): GoogleAppsScript.Gmail {
   return Gmail;
 }
 
-function isExpiredHistory(error: unknown): boolean {
-  return /not found|404|historyId/i.test(String(error));
+/** Returns the HTTP status of an advanced-service error (GoogleJsonResponseException), if any. */
+function errorCode(error: unknown): number | undefined {
+  const code = (error as { details?: { code?: unknown } } | null)?.details?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Reports whether a Gmail API error is a 404: an expired history id, or a deleted message. */
+export function isNotFound(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code !== undefined) return code === 404;
+  return /not found|404/i.test(String(error));
 }
 
 /** Lists inbox messages added since `historyId`; one call when nothing is new. */
 export function listNewMail(historyId: string | null): NewMail {
-  if (historyId !== null) {
+  if (historyId !== null && historyId !== '') {
     try {
       const ids: string[] = [];
+      const recordIds: string[] = [];
+      const seen = new Set<string>();
       let pageToken: string | undefined;
       let latest = historyId;
       do {
@@ -65,16 +85,20 @@ export function listNewMail(historyId: string | null): NewMail {
         for (const entry of page.history ?? []) {
           for (const added of entry.messagesAdded ?? []) {
             const message = added.message;
-            if (message?.id && !(message.labelIds ?? []).includes('SENT')) ids.push(message.id);
+            if (!message?.id || (message.labelIds ?? []).includes('SENT') || seen.has(message.id)) continue;
+            seen.add(message.id);
+            ids.push(message.id);
+            recordIds.push(String(entry.id ?? ''));
           }
         }
         latest = page.historyId ?? latest;
         pageToken = page.nextPageToken ?? undefined;
       } while (pageToken !== undefined);
-      return { ids: [...new Set(ids)], historyId: latest, source: 'history' };
+      return { ids, historyId: latest, recordIds, source: 'history' };
     } catch (error) {
-      if (!isExpiredHistory(error)) throw error;
-      console.warn(JSON.stringify({ event: 'history_expired', historyId }));
+      // 404: the history id expired. 400: the stored id is malformed. A search recovers both.
+      if (!isNotFound(error) && errorCode(error) !== 400) throw error;
+      console.warn(JSON.stringify({ event: 'history_expired', historyId, error: String(error) }));
     }
   }
   const profile = gmail().Users!.getProfile('me');
@@ -89,7 +113,23 @@ export function listNewMail(historyId: string | null): NewMail {
     for (const message of page.messages ?? []) if (message.id) ids.push(message.id);
     pageToken = page.nextPageToken ?? undefined;
   } while (pageToken !== undefined);
-  return { ids: ids.reverse(), historyId: String(profile.historyId ?? ''), source: 'search' };
+  return { ids: ids.reverse(), historyId: String(profile.historyId ?? ''), recordIds: [], source: 'search' };
+}
+
+/**
+ * Returns the history id to store after the first `handled` messages of `mail`: the record of
+ * the last handled message, when the next message came in a later record. Returns null when
+ * nothing can be stored, as after a search, which has no record ids.
+ */
+export function checkpointAfter(mail: NewMail, handled: number): string | null {
+  if (handled >= mail.ids.length) return mail.historyId === '' ? null : mail.historyId;
+  if (mail.source !== 'history' || handled === 0) return null;
+  const next = mail.recordIds[handled];
+  for (let i = handled - 1; i >= 0; i--) {
+    const record = mail.recordIds[i]!;
+    if (record !== next && record !== '') return record;
+  }
+  return null;
 }
 
 export interface FetchedMail extends InboundMail {
@@ -102,9 +142,7 @@ export function fetchRaw(id: string): FetchedMail {
   const message = gmail().Users!.Messages!.get('me', id, { format: 'raw' });
   const raw = message.raw as unknown;
   const bytes =
-    typeof raw === 'string'
-      ? bytesFromSigned(Utilities.base64DecodeWebSafe(raw))
-      : Uint8Array.from(raw as number[], (byte) => byte & 0xff);
+    typeof raw === 'string' ? bytesFromSigned(Utilities.base64DecodeWebSafe(raw)) : bytesFromSigned(raw as number[]);
   return {
     sourceId: id,
     threadId: message.threadId ?? '',
@@ -163,9 +201,14 @@ export class GmailMailer implements Mailer {
     this.journal.push(...leftover);
   }
 
-  static open(properties: GoogleAppsScript.Properties.Properties, clock: () => Date): GmailMailer {
-    const stored = properties.getProperty(PROPERTY.journal);
-    return new GmailMailer(properties, clock, stored === null ? [] : (JSON.parse(stored) as string[]));
+  /** Opens the mailer with the journal from a snapshot of the script properties. */
+  static open(
+    properties: GoogleAppsScript.Properties.Properties,
+    stored: Record<string, string>,
+    clock: () => Date,
+  ): GmailMailer {
+    const journal = stored[PROPERTY.journal] ?? '';
+    return new GmailMailer(properties, clock, journal === '' ? [] : (JSON.parse(journal) as string[]));
   }
 
   get pendingLookups(): number {

@@ -3,24 +3,33 @@
  * and trigger; processInbox() runs every minute over new mail.
  */
 import type { Clock, Log, LogFields } from '../core/ports';
+import { TAB } from '../core/sheet';
 import { Run, type MessageOutcome } from '../core/process';
 import {
   BACKLOG_QUERY,
+  checkpointAfter,
   ensureLabels,
   fetchRaw,
   GmailMailer,
+  isNotFound,
   LABEL,
   labelMessages,
   listNewMail,
   type LabelName,
+  type NewMail,
 } from './gmail';
 import { ensureLayout } from './layout';
 import { PROPERTY, requireProperty } from './properties';
-import { SheetStore } from './sheet-store';
+import { PENDING_SAVE_LIMIT_BYTES, SheetStore, utf8Length } from './sheet-store';
 import { utilitiesSigner } from './signer';
 
 /** A run starts no new message after this long; the rest of the six minutes is for saving. */
 export const RUN_BUDGET_MS = 4 * 60 * 1000 + 30 * 1000;
+/**
+ * Estimated time of one appendRow call when the run saves (an estimate: the emulator charges
+ * 200 ms). The budget counts the rows a run has to append, so a long run still saves in time.
+ */
+const APPEND_ROW_MS = 250;
 const TRIGGER_FUNCTION = 'processInbox';
 const SHEET_NAME = 'plusdesk tickets';
 
@@ -93,7 +102,15 @@ export interface InboxRunSummary {
   reason: string;
 }
 
+/**
+ * A run stops taking new messages once its unsaved changes may reach this many bytes, so that
+ * its save fits in the pending-save properties (the estimate counts each touched ticket twice).
+ */
+const PENDING_SAVE_BUDGET_BYTES = Math.floor(PENDING_SAVE_LIMIT_BYTES * 0.75);
+
 function labelFor(outcome: MessageOutcome): { label: LabelName; archive: boolean } | null {
+  // A message whose send failed is not recorded; it stays unlabelled for the next run.
+  if (outcome.outcome === 'failed') return null;
   switch (outcome.state) {
     case 'processed':
     case 'duplicate':
@@ -109,15 +126,60 @@ function labelFor(outcome: MessageOutcome): { label: LabelName; archive: boolean
   }
 }
 
-/** One run of the trigger: new mail since the stored history id, through the core. */
+/**
+ * How often a run without new mail looks for comments and open requests that agents queued in
+ * the sidebar. The add-on is another Apps Script project and cannot signal the processor, so
+ * the processor compares the Messages tab's last row with the one it stored. The check costs
+ * three Sheets calls and a property write, so it runs at most this often.
+ */
+export const QUEUE_CHECK_MS = 5 * 60 * 1000;
+
+/** Reports whether agents queued work in the sidebar since the last run that read the Sheet. */
+function sidebarQueuedWork(
+  properties: GoogleAppsScript.Properties.Properties,
+  stored: Record<string, string>,
+  now: number,
+): boolean {
+  const sheetId = stored[PROPERTY.sheetId] ?? '';
+  if (sheetId === '') return false;
+  const last = readQueueCheck(stored);
+  // With no stored row, one full run reads the Sheet and stores it.
+  if (last === null) return true;
+  if (now - last.at < QUEUE_CHECK_MS) return false;
+  const rows = SpreadsheetApp.openById(sheetId).getSheetByName(TAB.messages)?.getLastRow() ?? 0;
+  if (rows > last.rows) return true;
+  properties.setProperty(PROPERTY.queueCheck, JSON.stringify({ rows, at: now }));
+  return false;
+}
+
+function readQueueCheck(stored: Record<string, string>): { rows: number; at: number } | null {
+  try {
+    const value = JSON.parse(stored[PROPERTY.queueCheck] ?? '') as { rows?: unknown; at?: unknown };
+    return typeof value.rows === 'number' && typeof value.at === 'number' ? { rows: value.rows, at: value.at } : null;
+  } catch {
+    // A missing or hand-edited value only makes the next check read the Sheet.
+    return null;
+  }
+}
+
+/** Reports whether the script properties hold work an earlier run left unfinished. */
+function hasUnfinishedWork(stored: Record<string, string>): boolean {
+  return (stored[PROPERTY.journal] ?? '') !== '' || (stored[PROPERTY.pendingSave] ?? '') !== '';
+}
+
+/**
+ * Runs the trigger once: hands the mail that arrived since the stored history id to the core.
+ * A run that finds nothing new makes one properties read and one Gmail history call, and every
+ * QUEUE_CHECK_MS three Sheets calls more.
+ */
 export async function processInbox(): Promise<InboxRunSummary> {
   const started = systemClock.now().getTime();
   const properties = PropertiesService.getScriptProperties();
-  let stored = properties.getProperties();
+  const stored = properties.getProperties();
   let mail = listNewMail(stored[PROPERTY.historyId] ?? null);
-  const journalPending = (stored[PROPERTY.journal] ?? '') !== '';
-  if (mail.ids.length === 0 && !journalPending) {
-    if (mail.historyId !== '' && mail.historyId !== stored[PROPERTY.historyId]) {
+  if (mail.ids.length === 0 && !hasUnfinishedWork(stored) && !sidebarQueuedWork(properties, stored, started)) {
+    // After a search the stored id is missing or expired, so the new one saves the next search.
+    if (mail.source === 'search' && mail.historyId !== '') {
       properties.setProperty(PROPERTY.historyId, mail.historyId);
     }
     return { status: 'idle', found: 0, handled: 0, sent: 0, reason: '' };
@@ -129,13 +191,13 @@ export async function processInbox(): Promise<InboxRunSummary> {
     return { status: 'busy', found: mail.ids.length, handled: 0, sent: 0, reason: 'another run holds the lock' };
   }
   try {
-    // Another run may have finished while this one waited: list again from its checkpoint.
+    // Another run may have finished or died while this one waited: read its properties again,
+    // and list again from its checkpoint.
     const fresh = properties.getProperties();
     if (fresh[PROPERTY.historyId] !== stored[PROPERTY.historyId]) {
-      stored = fresh;
-      mail = listNewMail(stored[PROPERTY.historyId] ?? null);
+      mail = listNewMail(fresh[PROPERTY.historyId] ?? null);
     }
-    return await processLocked(properties, stored, mail, started);
+    return await processLocked(properties, fresh, mail, started);
   } finally {
     lock.releaseLock();
   }
@@ -144,13 +206,13 @@ export async function processInbox(): Promise<InboxRunSummary> {
 async function processLocked(
   properties: GoogleAppsScript.Properties.Properties,
   stored: Record<string, string>,
-  mail: ReturnType<typeof listNewMail>,
+  mail: NewMail,
   started: number,
 ): Promise<InboxRunSummary> {
   const spreadsheet = SpreadsheetApp.openById(requireProperty(properties, PROPERTY.sheetId));
   const secret = stored[PROPERTY.secret] ?? requireProperty(properties, PROPERTY.secret);
-  const store = new SheetStore(spreadsheet, Session.getEffectiveUser().getEmail());
-  const mailer = GmailMailer.open(properties, () => systemClock.now());
+  const store = new SheetStore(spreadsheet, Session.getEffectiveUser().getEmail(), properties, stored, consoleLog);
+  const mailer = GmailMailer.open(properties, stored, () => systemClock.now());
   const run = await Run.start({
     store,
     mailer,
@@ -158,6 +220,9 @@ async function processLocked(
     clock: systemClock,
     log: consoleLog,
   });
+  const recordsAtStart = run.state.records.length;
+  const labelIds = mail.ids.length > 0 ? ensureLabels() : null;
+  const ownLabelIds = labelIds === null ? [] : Object.values(labelIds);
 
   let stopReason = '';
   if (!(await run.handleQueued())) stopReason = 'a send failed; the next run retries';
@@ -168,26 +233,38 @@ async function processLocked(
   };
 
   let handled = 0;
+  let pendingBytes = 0;
   for (const id of stopReason === '' ? mail.ids : []) {
-    if (systemClock.now().getTime() - started >= RUN_BUDGET_MS) {
+    const saveTime = (run.state.records.length - recordsAtStart) * APPEND_ROW_MS;
+    if (systemClock.now().getTime() - started + saveTime >= RUN_BUDGET_MS) {
       stopReason = 'time budget used up; the next run continues';
+      break;
+    }
+    if (pendingBytes >= PENDING_SAVE_BUDGET_BYTES) {
+      stopReason = 'the unsaved changes filled one save; the next run continues';
       break;
     }
     let fetched;
     try {
       fetched = fetchRaw(id);
     } catch (error) {
+      if (!isNotFound(error)) {
+        consoleLog.error('fetch_failed', { messageId: id, error: String(error) } satisfies LogFields);
+        stopReason = 'reading a message failed; the next run retries';
+        break;
+      }
       // A message deleted since it was listed has nothing left to process.
-      consoleLog.error('fetch_failed', { messageId: id, error: String(error) } satisfies LogFields);
+      consoleLog.info('message_gone', { messageId: id });
       handled++;
       continue;
     }
-    const own = Object.values(LABEL) as string[];
-    if (fetched.labelIds.some((label) => own.includes(label))) {
+    if (fetched.labelIds.some((label) => ownLabelIds.includes(label))) {
+      // Handled by an earlier run that stopped before it stored its history id.
       handled++;
       continue;
     }
     const before = run.outcomeCount;
+    const recordsBefore = run.state.records.length;
     const goOn = await run.handle(fetched);
     for (const outcome of run.outcomesSince(before)) {
       const target = labelFor(outcome);
@@ -197,20 +274,24 @@ async function processLocked(
       stopReason = 'a send failed; the next run retries';
       break;
     }
+    pendingBytes += unsavedBytes(run, before, recordsBefore);
     handled++;
   }
 
   const report = await run.finish(stopReason);
   mailer.clear();
-  if (Object.keys(labels).length > 0) {
-    const labelIds = ensureLabels();
+  if (labelIds !== null) {
     for (const [name, entry] of Object.entries(labels)) {
       labelMessages(entry.ids, labelIds[name as LabelName], entry.archive);
     }
   }
-  if (handled === mail.ids.length && mail.historyId !== '') {
-    properties.setProperty(PROPERTY.historyId, mail.historyId);
-  }
+  // One write stores how far the inbox was read and the Messages row the sidebar appends after.
+  const checkpoint = checkpointAfter(mail, handled);
+  const progress: Record<string, string> = {
+    [PROPERTY.queueCheck]: JSON.stringify({ rows: store.messagesLastRow, at: systemClock.now().getTime() }),
+  };
+  if (checkpoint !== null && checkpoint !== stored[PROPERTY.historyId]) progress[PROPERTY.historyId] = checkpoint;
+  properties.setProperties(progress);
   const summary: InboxRunSummary = {
     status: stopReason === '' ? 'done' : 'partial',
     found: mail.ids.length,
@@ -220,4 +301,14 @@ async function processLocked(
   };
   consoleLog.info('run', { ...summary, source: mail.source, query: mail.source === 'search' ? BACKLOG_QUERY : '' });
   return summary;
+}
+
+/** Estimates the bytes one message added to the run's save: its rows and its ticket, twice. */
+function unsavedBytes(run: Run, outcomesBefore: number, recordsBefore: number): number {
+  let bytes = utf8Length(JSON.stringify(run.state.records.slice(recordsBefore)));
+  for (const outcome of run.outcomesSince(outcomesBefore)) {
+    const ticket = outcome.ticket === null ? undefined : run.state.tickets.get(outcome.ticket);
+    if (ticket !== undefined) bytes += 2 * utf8Length(JSON.stringify(ticket));
+  }
+  return bytes;
 }

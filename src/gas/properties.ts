@@ -9,6 +9,16 @@ export const PROPERTY = {
   historyId: 'PLUSDESK_HISTORY_ID',
   /** Keys of messages sent since the last save, so a rerun after a crash can look them up. */
   journal: 'PLUSDESK_SEND_JOURNAL',
+  /**
+   * Number of chunks of a save that is not yet fully written to the Sheet, or '' when none; the
+   * chunks are PLUSDESK_PENDING_SAVE_1, _2, ... (see sheet-store.ts).
+   */
+  pendingSave: 'PLUSDESK_PENDING_SAVE',
+  /**
+   * JSON `{ rows, at }`: the Messages tab's last row after the last run that read it, and when
+   * (epoch ms). Rows beyond it were queued by the sidebar.
+   */
+  queueCheck: 'PLUSDESK_QUEUE_CHECK',
 } as const;
 
 export class ConfigurationError extends Error {

@@ -1,11 +1,20 @@
 /**
- * The ticket store on a Google Sheet. A run reads each tab once and writes changed ticket rows
- * and new Messages rows in one block each. Ticket rows are merged with the row as it is at
+ * The ticket store on a Google Sheet. A run reads each tab once. It appends its Messages rows
+ * with appendRow, one atomic call per row, because the add-on appends to the same tab at any
+ * moment. Changed ticket rows are written in one block, merged with the rows as they are at
  * write time, so a sidebar action taken during the run is kept.
+ *
+ * A save writes two tabs, and a run can die between the writes. So each save is first recorded
+ * as a pending save in script properties, and cleared once both tabs are written. The next run
+ * writes a pending save that was not cleared again before it reads the Sheet. Appended rows
+ * already in the tab are left out and ticket rows are merged again, so writing a pending save
+ * twice gives the same rows as writing it once.
  */
-import type { DeskChanges, DeskSnapshot, TicketStore } from '../core/ports';
+import type { DeskChanges, DeskSnapshot, Log, TicketStore } from '../core/ports';
 import {
+  CELL_LIMIT,
   defaultSettings,
+  fitCell,
   guardFormula,
   messageToRow,
   MESSAGE_HEADERS,
@@ -16,13 +25,24 @@ import {
   TAB,
   TICKET_HEADERS,
   ticketToRow,
+  type Cell,
   type Row,
 } from '../core/sheet';
 import { mergeTicket } from '../core/ticket';
-import type { Ticket } from '../core/types';
+import type { MessageRecord, Ticket } from '../core/types';
+import { PROPERTY } from './properties';
 
 type Sheet = GoogleAppsScript.Spreadsheet.Sheet;
 type Spreadsheet = GoogleAppsScript.Spreadsheet.Spreadsheet;
+type Properties = GoogleAppsScript.Properties.Properties;
+
+/**
+ * Bytes of script properties a pending save may take. Apps Script allows 9 KB per value and
+ * 500 KB per store, so a pending save is split into values of PENDING_CHUNK_BYTES and leaves
+ * room for the other properties.
+ */
+export const PENDING_SAVE_LIMIT_BYTES = 400 * 1024;
+const PENDING_CHUNK_BYTES = 8000;
 
 /** Reads every data row of a tab (below the header) in one call; returns [] when empty. */
 export function readRows(sheet: Sheet, width: number): Row[] {
@@ -31,9 +51,40 @@ export function readRows(sheet: Sheet, width: number): Row[] {
   return sheet.getRange(2, 1, last - 1, width).getValues() as Row[];
 }
 
-/** Cells as Sheets must receive them: formula-looking text made inert. */
+/**
+ * Converts a cell to what Sheets must receive so that it reads back unchanged. Sheets reads text
+ * written with setValues as if typed: '=1+2' becomes a formula, '00123' the number 123, and
+ * 'June 5' or '2026-03-02' a date. A leading apostrophe keeps any text as text and is not part of
+ * the value Sheets returns, so every non-empty string gets one.
+ */
+export function guardCell(value: Cell): Cell {
+  if (typeof value !== 'string' || value === '') return value;
+  const text = value.length < CELL_LIMIT ? value : shortenForPrefix(value);
+  const guarded = guardFormula(text);
+  return guarded === text ? `'${text}` : guarded;
+}
+
+/** Text that fitCell appends to a cut cell, read from fitCell itself. */
+const CUT_MARKER = (() => {
+  const probe = fitCell('\u0000'.repeat(CELL_LIMIT + 1));
+  return probe.slice(probe.lastIndexOf('\u0000') + 1);
+})();
+
+/**
+ * Makes room for the apostrophe in a cell that is already at the cell limit, because the
+ * emulated Sheets counts it. A cut cell keeps its cut marker at the end.
+ * NOTE: whether real Sheets counts a leading apostrophe toward the limit is not documented.
+ */
+function shortenForPrefix(value: string): string {
+  const room = CELL_LIMIT - 1;
+  if (value.length <= room) return value;
+  if (CUT_MARKER !== '' && value.endsWith(CUT_MARKER)) return value.slice(0, room - CUT_MARKER.length) + CUT_MARKER;
+  return value.slice(0, room);
+}
+
+/** Cells as Sheets must receive them: text kept as text, formula-looking text made inert. */
 export function guardRow(row: Row): Row {
-  return row.map(guardFormula);
+  return row.map(guardCell);
 }
 
 /** Adds rows at the bottom when a write would reach past the sheet's last row. */
@@ -50,26 +101,126 @@ export function requireSheet(spreadsheet: Spreadsheet, name: string): Sheet {
   return sheet;
 }
 
+/** Everything one save writes, kept in script properties until both tabs hold it. */
+export interface PendingSave {
+  /** Each changed ticket, with the ticket as the run loaded it (null for a new ticket). */
+  tickets: { base: Ticket | null; mine: Ticket }[];
+  appended: MessageRecord[];
+  /** Messages rows changed in place, by Sheet row. */
+  updated: { row: number; record: MessageRecord }[];
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** UTF-8 bytes of the character starting with UTF-16 unit `code`; a high surrogate starts a 4-byte pair. */
+function utf8Size(code: number): number {
+  if (code < 0x80) return 1;
+  if (code < 0x800) return 2;
+  if (isHighSurrogate(code)) return 4;
+  return 3;
+}
+
+/** Returns the length of a string in UTF-8 bytes, as Apps Script counts property sizes. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    bytes += utf8Size(code);
+    if (isHighSurrogate(code)) i++;
+  }
+  return bytes;
+}
+
+/** Splits text into pieces of at most `limit` UTF-8 bytes without splitting a surrogate pair. */
+function splitUtf8(text: string, limit: number): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const pair = isHighSurrogate(code);
+    const size = utf8Size(code);
+    if (bytes + size > limit) {
+      pieces.push(text.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+    if (pair) i++;
+  }
+  pieces.push(text.slice(start));
+  return pieces;
+}
+
+function chunkKey(index: number): string {
+  return `${PROPERTY.pendingSave}_${index}`;
+}
+
+/** Reads a pending save from a snapshot of the script properties; null when there is none. */
+export function readPendingSave(stored: Record<string, string>): PendingSave | null {
+  const count = Number.parseInt(stored[PROPERTY.pendingSave] ?? '', 10);
+  if (!Number.isInteger(count) || count <= 0) return null;
+  let text = '';
+  for (let i = 1; i <= count; i++) {
+    const chunk = stored[chunkKey(i)];
+    if (chunk === undefined) throw new Error(`Script property ${chunkKey(i)} of the pending save is missing`);
+    text += chunk;
+  }
+  return JSON.parse(text) as PendingSave;
+}
+
+/** Identity of a Messages row, to tell whether a pending save's rows are already in the Sheet. */
+function recordIdentity(record: MessageRecord): string {
+  return [record.kind, record.state, record.sourceId, record.key, record.messageId].join('\u0000');
+}
+
 export class SheetStore implements TicketStore {
   private loadedTickets = new Map<number, Ticket>();
   /** Sheet row (1-based) of each ticket number, as found at load time. */
   private rowOf = new Map<number, number>();
   private messageCount = 0;
+  /** Property keys of pending-save chunks that may hold text, to empty them when clearing. */
+  private readonly chunkKeys: Set<string>;
 
   constructor(
     private readonly spreadsheet: Spreadsheet,
     private readonly supportAddress: string,
-  ) {}
+    private readonly properties: Properties,
+    /** The script properties as the run read them after taking the lock. */
+    private readonly stored: Record<string, string>,
+    private readonly log: Log,
+  ) {
+    this.chunkKeys = new Set(
+      Object.keys(stored).filter((key) => key.startsWith(`${PROPERTY.pendingSave}_`) && stored[key] !== ''),
+    );
+  }
+
+  /**
+   * Last row of the Messages tab counted from the rows this run read and the rows it appended.
+   * A higher last row in the tab means the sidebar appended rows since.
+   */
+  get messagesLastRow(): number {
+    return this.messageCount + 1;
+  }
 
   load(): DeskSnapshot {
-    const tickets: Ticket[] = [];
-    readRows(requireSheet(this.spreadsheet, TAB.tickets), TICKET_HEADERS.length).forEach((row, i) => {
-      const ticket = rowToTicket(row);
-      if (ticket === null) return;
-      tickets.push(ticket);
-      this.loadedTickets.set(ticket.number, ticket);
-      this.rowOf.set(ticket.number, i + 2);
-    });
+    const pending = this.readPending();
+    if (pending !== null) {
+      // An earlier run died while saving: finish its save before reading the desk.
+      this.loadTickets();
+      this.apply(pending, requireSheet(this.spreadsheet, TAB.messages), true);
+      this.clearPending();
+      this.log.info('pending_save_written', {
+        tickets: pending.tickets.length,
+        appended: pending.appended.length,
+        updated: pending.updated.length,
+      });
+      this.loadedTickets.clear();
+      this.rowOf.clear();
+    }
+    const tickets = this.loadTickets();
     const messages = readRows(requireSheet(this.spreadsheet, TAB.messages), MESSAGE_HEADERS.length).map(
       rowToMessage,
     );
@@ -85,55 +236,140 @@ export class SheetStore implements TicketStore {
   }
 
   save(changes: DeskChanges): void {
-    this.saveTickets(changes.tickets);
-    this.saveMessages(changes);
+    const pending: PendingSave = {
+      tickets: changes.tickets.map((mine) => ({ base: this.loadedTickets.get(mine.number) ?? null, mine })),
+      appended: changes.appended,
+      updated: changes.updated.map(({ index, record }) => ({ row: index + 2, record })),
+    };
+    if (pending.tickets.length === 0 && pending.appended.length === 0 && pending.updated.length === 0) return;
+    const guarded = this.storePending(pending);
+    this.apply(pending, requireSheet(this.spreadsheet, TAB.messages), false);
+    if (guarded) this.clearPending();
+    this.messageCount += pending.appended.length;
   }
 
-  private saveTickets(tickets: Ticket[]): void {
+  /** Reads the pending save an earlier run left; logs and drops one that cannot be read. */
+  private readPending(): PendingSave | null {
+    try {
+      return readPendingSave(this.stored);
+    } catch (error) {
+      // Retrying cannot repair it, and every later run would fail on it the same way.
+      this.log.error('pending_save_unreadable', { error: String(error) });
+      this.clearPending();
+      return null;
+    }
+  }
+
+  private loadTickets(): Ticket[] {
+    const tickets: Ticket[] = [];
+    readRows(requireSheet(this.spreadsheet, TAB.tickets), TICKET_HEADERS.length).forEach((row, i) => {
+      const ticket = rowToTicket(row);
+      if (ticket === null) return;
+      tickets.push(ticket);
+      this.loadedTickets.set(ticket.number, ticket);
+      this.rowOf.set(ticket.number, i + 2);
+    });
+    return tickets;
+  }
+
+  /**
+   * Records the save in script properties, in one call. Returns false when it is too large to
+   * record; the save is then written unguarded and the failure logged.
+   */
+  private storePending(pending: PendingSave): boolean {
+    const text = JSON.stringify(pending);
+    const size = utf8Length(text);
+    if (size > PENDING_SAVE_LIMIT_BYTES) {
+      // NOTE: a run that dies between the two tab writes of an unguarded save leaves Tickets and
+      // Messages out of step. The processor stops taking messages well before this size.
+      this.log.error('save_unguarded', { bytes: size, limit: PENDING_SAVE_LIMIT_BYTES });
+      return false;
+    }
+    const chunks = splitUtf8(text, PENDING_CHUNK_BYTES);
+    const values: Record<string, string> = { [PROPERTY.pendingSave]: String(chunks.length) };
+    chunks.forEach((chunk, i) => {
+      values[chunkKey(i + 1)] = chunk;
+    });
+    // Chunks of an earlier, larger save are emptied in the same call.
+    for (const key of this.chunkKeys) if (!(key in values)) values[key] = '';
+    this.properties.setProperties(values);
+    for (const key of Object.keys(values)) if (key !== PROPERTY.pendingSave) this.chunkKeys.add(key);
+    return true;
+  }
+
+  /** Empties the pending save's properties in one call; the empty values stay as keys. */
+  private clearPending(): void {
+    const values: Record<string, string> = { [PROPERTY.pendingSave]: '' };
+    for (const key of this.chunkKeys) values[key] = '';
+    this.properties.setProperties(values);
+    this.chunkKeys.clear();
+  }
+
+  /**
+   * Writes a save to both tabs. `again` is true when an earlier run may have written part of it:
+   * appended rows whose identity is already in the tab are then left out.
+   */
+  private apply(pending: PendingSave, messages: Sheet, again: boolean): void {
+    let appended = pending.appended;
+    if (again && appended.length > 0) {
+      const present = new Set(readRows(messages, MESSAGE_HEADERS.length).map((row) => recordIdentity(rowToMessage(row))));
+      appended = appended.filter((record) => !present.has(recordIdentity(record)));
+    }
+    // NOTE: one call per row costs more than one block write, but a block written at the last
+    // row found a call earlier would overwrite a row the add-on appended in between.
+    for (const record of appended) messages.appendRow(guardRow(messageToRow(record)));
+    for (const { row, record } of pending.updated) {
+      messages.getRange(row, 1, 1, MESSAGE_HEADERS.length).setValues([guardRow(messageToRow(record))]);
+    }
+    this.saveTickets(pending.tickets);
+  }
+
+  /**
+   * Writes changed tickets, one read and one write per block of consecutive rows. Each row is
+   * merged with the row as read just before the write, so what the sidebar wrote since the run
+   * loaded the Sheet is kept. Rows the run did not change are never written.
+   * NOTE: a sidebar write between the read and the write of a block is still overwritten;
+   * SpreadsheetApp has no conditional write.
+   */
+  private saveTickets(tickets: PendingSave['tickets']): void {
     if (tickets.length === 0) return;
     const sheet = requireSheet(this.spreadsheet, TAB.tickets);
     let nextRow = Math.max(1, ...this.rowOf.values()) + 1;
-    const target = new Map<number, Ticket>();
-    for (const ticket of tickets) {
-      if (!this.rowOf.has(ticket.number)) this.rowOf.set(ticket.number, nextRow++);
-      target.set(this.rowOf.get(ticket.number)!, ticket);
+    const target = new Map<number, PendingSave['tickets'][number]>();
+    for (const entry of tickets) {
+      const number = entry.mine.number;
+      if (!this.rowOf.has(number)) this.rowOf.set(number, nextRow++);
+      target.set(this.rowOf.get(number)!, entry);
     }
-    const rows = [...target.keys()];
-    const first = Math.min(...rows);
-    const count = Math.max(...rows) - first + 1;
-    ensureRows(sheet, first + count - 1);
+    const rows = [...target.keys()].sort((a, b) => a - b);
+    ensureRows(sheet, rows[rows.length - 1]!);
+    for (let i = 0; i < rows.length; ) {
+      let j = i;
+      while (j + 1 < rows.length && rows[j + 1] === rows[j]! + 1) j++;
+      this.writeTicketBlock(sheet, rows[i]!, j - i + 1, target);
+      i = j + 1;
+    }
+  }
+
+  private writeTicketBlock(
+    sheet: Sheet,
+    first: number,
+    count: number,
+    target: Map<number, PendingSave['tickets'][number]>,
+  ): void {
     const range = sheet.getRange(first, 1, count, TICKET_HEADERS.length);
-    // One read of the span just before writing it: rows between changed ones are written back
-    // as read, and changed rows are merged with what others wrote since the run started.
     const fresh = range.getValues() as Row[];
     const output = fresh.map((row, offset) => {
-      const mine = target.get(first + offset);
-      if (mine === undefined) return row;
+      const entry = target.get(first + offset)!;
       const current = rowToTicket(row);
       const merged = mergeTicket(
-        this.loadedTickets.get(mine.number),
-        mine,
-        current?.number === mine.number ? current : null,
+        entry.base ?? undefined,
+        entry.mine,
+        current?.number === entry.mine.number ? current : null,
       );
       this.loadedTickets.set(merged.number, merged);
       return guardRow(ticketToRow(merged));
     });
     range.setValues(output);
-  }
-
-  private saveMessages(changes: DeskChanges): void {
-    const sheet = requireSheet(this.spreadsheet, TAB.messages);
-    for (const { index, record } of changes.updated) {
-      sheet.getRange(index + 2, 1, 1, MESSAGE_HEADERS.length).setValues([guardRow(messageToRow(record))]);
-    }
-    if (changes.appended.length === 0) return;
-    // NOTE: a sidebar comment appended between getLastRow and setValues would be overwritten;
-    // the window is one service round trip, and the sidebar appends with appendRow.
-    const start = Math.max(sheet.getLastRow(), this.messageCount + 1) + 1;
-    ensureRows(sheet, start + changes.appended.length - 1);
-    sheet
-      .getRange(start, 1, changes.appended.length, MESSAGE_HEADERS.length)
-      .setValues(changes.appended.map((record) => guardRow(messageToRow(record))));
-    this.messageCount = start - 2 + changes.appended.length;
   }
 }
