@@ -252,7 +252,7 @@ function openAsTicket(
         if (number === null) {
           return {
             card: notATicketCard(summary, agent),
-            toast: 'Queued: plusdesk opens this message as a ticket within a minute, and you will follow it.',
+            toast: 'Queued: plusdesk opens this message as a ticket within a few minutes, and you will follow it.',
           };
         }
         return andThen(store.readCard(number), (data) => {
