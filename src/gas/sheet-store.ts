@@ -10,6 +10,7 @@
  * already in the tab are left out and ticket rows are merged again, so writing a pending save
  * twice gives the same rows as writing it once.
  */
+import { appendMessages } from './sheets-api';
 import type { DeskChanges, DeskSnapshot, Log, TicketStore } from '../core/ports';
 import {
   CELL_LIMIT,
@@ -315,9 +316,7 @@ export class SheetStore implements TicketStore {
       const present = new Set(readRows(messages, MESSAGE_HEADERS.length).map((row) => recordIdentity(rowToMessage(row))));
       appended = appended.filter((record) => !present.has(recordIdentity(record)));
     }
-    // NOTE: one call per row costs more than one block write, but a block written at the last
-    // row found a call earlier would overwrite a row the add-on appended in between.
-    for (const record of appended) messages.appendRow(guardRow(messageToRow(record)));
+    appendMessages(this.spreadsheet.getId(), appended);
     for (const { row, record } of pending.updated) {
       messages.getRange(row, 1, 1, MESSAGE_HEADERS.length).setValues([guardRow(messageToRow(record))]);
     }

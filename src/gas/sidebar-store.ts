@@ -7,12 +7,11 @@
  * append with the API's atomic append, so concurrent actions keep each other's changes.
  */
 import { openRequestRecord } from '../core/actions';
+import { appendMessages, sheetsApi } from './sheets-api';
 import { normalizeEmail } from '../core/address';
 import type { CardData, HomeData, SidebarStore, TicketHint } from '../core/ports';
 import { visibleText } from '../core/quote';
 import {
-  messageToRow,
-  MESSAGE_HEADERS,
   rowToAgent,
   rowToTicket,
   TAB,
@@ -25,7 +24,6 @@ import { customerOf } from '../core/sidebar';
 import type { Agent, MessageRecord, ParsedMessage, Ticket } from '../core/types';
 
 const LAST_COLUMN = String.fromCharCode(64 + TICKET_HEADERS.length);
-const MESSAGES_LAST_COLUMN = String.fromCharCode(64 + MESSAGE_HEADERS.length);
 /** Columns the homepage needs: Number to Followers; conversation and recent are left out. */
 const HOME_LAST_COLUMN = String.fromCharCode(64 + TICKET_HEADERS.indexOf('Created') + 1);
 const LOCK_WAIT_MS = 10_000;
@@ -39,14 +37,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function sheetsApi(): GoogleAppsScript.Sheets {
-  if (typeof Sheets === 'undefined' || Sheets === undefined) {
-    throw new Error(
-      'The Sheets advanced service is not enabled in the add-on: push appsscript.addon.json again.',
-    );
-  }
-  return Sheets;
-}
 
 function ticketRange(number: number, last = LAST_COLUMN): string {
   return `${TAB.tickets}!A${number + 1}:${last}${number + 1}`;
@@ -242,14 +232,9 @@ export class SheetSidebarStore implements SidebarStore {
   }
 
   private append(record: MessageRecord): void {
-    // RAW input keeps text as typed, so a comment starting with "=" never becomes a formula.
-    sheetsApi().Spreadsheets!.Values!.append(
-      { values: [messageToRow(record)] },
-      this.spreadsheetId,
-      `${TAB.messages}!A:${MESSAGES_LAST_COLUMN}`,
-      { valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS' },
-    );
+    appendMessages(this.spreadsheetId, [record]);
   }
+
 
   /** Queues the request: the processor alone numbers tickets, so two writers never collide. */
   openTicket(message: ParsedMessage, _threadId: string, agent: string, time: string): null {

@@ -197,8 +197,8 @@ describe('processor project', () => {
     expect(functions.processor).toEqual(expect.arrayContaining(['processInbox', 'setup']));
   });
 
-  it('uses the Gmail advanced service', () => {
-    expect(advancedServicesUsed(bundles.processor)).toEqual(['Gmail']);
+  it('uses the Gmail and Sheets advanced services', () => {
+    expect(advancedServicesUsed(bundles.processor)).toEqual(['Gmail', 'Sheets']);
   });
 
   it('asks for the mailbox, Sheets and trigger scopes', () => {
