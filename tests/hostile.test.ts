@@ -40,6 +40,7 @@ import {
   utf7Mail,
 } from './support/hostile-mail';
 import { agents, testSigner } from './support/memory';
+import { gasRuntime } from './support/gas-runtime';
 import { runtimes, type InputMessage, type Outcome, type RunResult, type RunSetup, type SentMessage } from './support/runtimes';
 import { ticket } from './support/tickets';
 
@@ -1049,7 +1050,7 @@ function checkRepeat(result: RunResult): void {
   }
 }
 
-describe.each(runtimes)('hostile input on the $name runtime', (runtime) => {
+describe.each([...runtimes, gasRuntime])('hostile input on the $name runtime', (runtime) => {
   it.each(rows)('$name', async (row) => {
     const inputs = [...row.messages(), goodMessage()];
     const setup: RunSetup = { ...row.setup, team: teamOf(row) };
