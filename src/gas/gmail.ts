@@ -137,19 +137,85 @@ export interface FetchedMail extends InboundMail {
   labelIds: string[];
 }
 
-/** Reads one message as raw RFC 5322 bytes. */
-export function fetchRaw(id: string): FetchedMail {
-  const message = gmail().Users!.Messages!.get('me', id, { format: 'raw' });
-  const raw = message.raw as unknown;
-  const bytes =
-    typeof raw === 'string' ? bytesFromSigned(Utilities.base64DecodeWebSafe(raw)) : bytesFromSigned(raw as number[]);
-  return {
-    sourceId: id,
-    threadId: message.threadId ?? '',
-    raw: bytes,
-    internalDate: Number(message.internalDate ?? 0),
-    labelIds: message.labelIds ?? [],
+
+const REST_BASE = 'https://gmail.googleapis.com/gmail/v1/users/me';
+/** Requests per UrlFetchApp.fetchAll: they run in parallel, so one call costs about one request. */
+export const FETCH_BATCH = 25;
+
+type FetchRequest = GoogleAppsScript.URL_Fetch.URLFetchRequest;
+
+function restRequest(token: string, path: string, payload?: object): FetchRequest {
+  const request: FetchRequest = {
+    url: `${REST_BASE}/${path}`,
+    method: payload === undefined ? 'get' : 'post',
+    headers: { Authorization: `Bearer ${token}` },
+    muteHttpExceptions: true,
   };
+  if (payload !== undefined) {
+    request.contentType = 'application/json';
+    request.payload = JSON.stringify(payload);
+  }
+  return request;
+}
+
+/** Runs requests in parallel through the Gmail REST API, FETCH_BATCH at a time. */
+function fetchAllRest(requests: FetchRequest[]): GoogleAppsScript.URL_Fetch.HTTPResponse[] {
+  const responses: GoogleAppsScript.URL_Fetch.HTTPResponse[] = [];
+  for (let start = 0; start < requests.length; start += FETCH_BATCH) {
+    responses.push(...UrlFetchApp.fetchAll(requests.slice(start, start + FETCH_BATCH)));
+  }
+  return responses;
+}
+
+export class GmailRestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GmailRestError';
+  }
+}
+
+function restFailure(response: GoogleAppsScript.URL_Fetch.HTTPResponse, what: string): GmailRestError {
+  const text = response.getContentText();
+  let detail = text.slice(0, 300);
+  try {
+    detail = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? detail;
+  } catch {
+    // The body was not JSON; its start is reason enough.
+  }
+  return new GmailRestError(response.getResponseCode(), `${what} failed with HTTP ${response.getResponseCode()}: ${detail}`);
+}
+
+/**
+ * Reads many messages as raw RFC 5322 bytes in parallel. Messages deleted since they were listed
+ * (HTTP 404) come back in `gone`; any other failure throws so the run can stop and retry later.
+ */
+export function fetchRawBatch(ids: string[]): { mails: FetchedMail[]; gone: string[] } {
+  if (ids.length === 0) return { mails: [], gone: [] };
+  const token = ScriptApp.getOAuthToken();
+  const responses = fetchAllRest(ids.map((id) => restRequest(token, `messages/${encodeURIComponent(id)}?format=raw`)));
+  const mails: FetchedMail[] = [];
+  const gone: string[] = [];
+  responses.forEach((response, index) => {
+    const id = ids[index]!;
+    const status = response.getResponseCode();
+    if (status === 404) {
+      gone.push(id);
+      return;
+    }
+    if (status !== 200) throw restFailure(response, `Reading message ${id}`);
+    const message = JSON.parse(response.getContentText()) as GoogleAppsScript.Gmail.Schema.Message;
+    mails.push({
+      sourceId: id,
+      threadId: message.threadId ?? '',
+      raw: bytesFromSigned(Utilities.base64DecodeWebSafe(String(message.raw ?? ''))),
+      internalDate: Number(message.internalDate ?? 0),
+      labelIds: message.labelIds ?? [],
+    });
+  });
+  return { mails, gone };
 }
 
 /** Label ids by name, creating the plusdesk labels that are missing. */
@@ -222,6 +288,39 @@ export class GmailMailer implements Mailer {
     const request: GoogleAppsScript.Gmail.Schema.Message = { raw };
     if (message.threadId !== '') request.threadId = message.threadId;
     gmail().Users!.Messages!.send(request, 'me');
+  }
+
+  /**
+   * Sends messages in parallel through the Gmail REST API after one journal write for all of
+   * them. Throws when any send fails; the journal then lets the next run find the ones that went.
+   */
+  sendAll(messages: OutgoingMessage[]): void {
+    const unsent = messages.filter((message) => !this.wasSent(message));
+    if (unsent.length === 0) return;
+    this.journal.push(...unsent.map((message) => message.key));
+    this.properties.setProperty(PROPERTY.journal, JSON.stringify(this.journal));
+    const token = ScriptApp.getOAuthToken();
+    const requests = unsent.map((message) => {
+      const body: { raw: string; threadId?: string } = {
+        raw: Utilities.base64EncodeWebSafe(toMime(message, this.clock()), Utilities.Charset.UTF_8),
+      };
+      if (message.threadId !== '') body.threadId = message.threadId;
+      return restRequest(token, 'messages/send', body);
+    });
+    const responses = fetchAllRest(requests);
+    responses.forEach((response, index) => {
+      const status = response.getResponseCode();
+      if (status === 200) return;
+      const error = restFailure(response, `Sending message ${unsent[index]!.key}`);
+      // Retrying cannot help a message Gmail rejects as invalid, and would block every later
+      // run on it; it is logged and the run goes on. Quota (429) and server errors are retried.
+      // NOTE: its Messages row still says sent; the log line is the only trace of the failure.
+      if (status >= 400 && status < 500 && status !== 429) {
+        console.error(JSON.stringify({ event: 'send_rejected', key: unsent[index]!.key, status, error: error.message }));
+        return;
+      }
+      throw error;
+    });
   }
 
   /**

@@ -9,9 +9,9 @@ import {
   BACKLOG_QUERY,
   checkpointAfter,
   ensureLabels,
-  fetchRaw,
+  FETCH_BATCH,
+  fetchRawBatch,
   GmailMailer,
-  isNotFound,
   LABEL,
   labelMessages,
   listNewMail,
@@ -25,11 +25,8 @@ import { utilitiesSigner } from './signer';
 
 /** A run starts no new message after this long; the rest of the six minutes is for saving. */
 export const RUN_BUDGET_MS = 4 * 60 * 1000 + 30 * 1000;
-/**
- * Estimated time of one appendRow call when the run saves (an estimate: the emulator charges
- * 200 ms). The budget counts the rows a run has to append, so a long run still saves in time.
- */
-const APPEND_ROW_MS = 250;
+/** Time kept free for the save at the end of a run: a few Sheet calls and a label call. */
+const SAVE_ESTIMATE_MS = 10_000;
 const TRIGGER_FUNCTION = 'processInbox';
 const SHEET_NAME = 'plusdesk tickets';
 
@@ -220,7 +217,6 @@ async function processLocked(
     clock: systemClock,
     log: consoleLog,
   });
-  const recordsAtStart = run.state.records.length;
   const labelIds = mail.ids.length > 0 ? ensureLabels() : null;
   const ownLabelIds = labelIds === null ? [] : Object.values(labelIds);
 
@@ -234,9 +230,12 @@ async function processLocked(
 
   let handled = 0;
   let pendingBytes = 0;
-  for (const id of stopReason === '' ? mail.ids : []) {
-    const saveTime = (run.state.records.length - recordsAtStart) * APPEND_ROW_MS;
-    if (systemClock.now().getTime() - started + saveTime >= RUN_BUDGET_MS) {
+  const ids = stopReason === '' ? mail.ids : [];
+  // The next batch is assumed to take as long as the last one, so a run stops in time to save.
+  let lastBatchMs = 0;
+  for (let start = 0; start < ids.length; start += FETCH_BATCH) {
+    const batchStarted = systemClock.now().getTime();
+    if (batchStarted - started + lastBatchMs + SAVE_ESTIMATE_MS >= RUN_BUDGET_MS) {
       stopReason = 'time budget used up; the next run continues';
       break;
     }
@@ -244,38 +243,43 @@ async function processLocked(
       stopReason = 'the unsaved changes filled one save; the next run continues';
       break;
     }
-    let fetched;
+    const batch = ids.slice(start, start + FETCH_BATCH);
+    let fetched: ReturnType<typeof fetchRawBatch>;
     try {
-      fetched = fetchRaw(id);
+      fetched = fetchRawBatch(batch);
     } catch (error) {
-      if (!isNotFound(error)) {
-        consoleLog.error('fetch_failed', { messageId: id, error: String(error) } satisfies LogFields);
-        stopReason = 'reading a message failed; the next run retries';
-        break;
-      }
-      // A message deleted since it was listed has nothing left to process.
-      consoleLog.info('message_gone', { messageId: id });
-      handled++;
-      continue;
-    }
-    if (fetched.labelIds.some((label) => ownLabelIds.includes(label))) {
-      // Handled by an earlier run that stopped before it stored its history id.
-      handled++;
-      continue;
-    }
-    const before = run.outcomeCount;
-    const recordsBefore = run.state.records.length;
-    const goOn = await run.handle(fetched);
-    for (const outcome of run.outcomesSince(before)) {
-      const target = labelFor(outcome);
-      if (target !== null) mark(id, target.label, target.archive);
-    }
-    if (!goOn) {
-      stopReason = 'a send failed; the next run retries';
+      consoleLog.error('fetch_failed', { messages: batch.length, error: String(error) } satisfies LogFields);
+      stopReason = 'reading messages failed; the next run retries';
       break;
     }
+    // Messages deleted since they were listed have nothing left to process.
+    for (const id of fetched.gone) consoleLog.info('message_gone', { messageId: id });
+    // Messages labelled by an earlier run that stopped before it stored its history id are done.
+    const fresh = fetched.mails.filter((item) => !item.labelIds.some((label) => ownLabelIds.includes(label)));
+
+    const before = run.outcomeCount;
+    const recordsBefore = run.state.records.length;
+    try {
+      await run.handleBatch(fresh);
+    } catch (error) {
+      // The batch is applied in memory but not all of its mail went out: save nothing, so the
+      // next run repeats this run with the same keys and the send journal.
+      consoleLog.error('send_failed', { messages: fresh.length, error: String(error) } satisfies LogFields);
+      return {
+        status: 'partial',
+        found: mail.ids.length,
+        handled: 0,
+        sent: 0,
+        reason: 'a send failed; the next run retries',
+      };
+    }
+    for (const outcome of run.outcomesSince(before)) {
+      const target = labelFor(outcome);
+      if (target !== null) mark(outcome.sourceId, target.label, target.archive);
+    }
     pendingBytes += unsavedBytes(run, before, recordsBefore);
-    handled++;
+    handled += batch.length;
+    lastBatchMs = systemClock.now().getTime() - batchStarted;
   }
 
   const report = await run.finish(stopReason);

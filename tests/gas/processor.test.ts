@@ -336,13 +336,14 @@ describe('demo story through processInbox', () => {
 });
 
 describe('time budget', () => {
-  const TICKETS = 30;
+  const TICKETS = 60;
   let project: ProcessorProject;
   let summaries: { status: string; found: number; handled: number; reason: string }[];
 
   beforeAll(async () => {
-    // Each send takes 20 s, so the 4.5-minute budget ends the first run after about 13 tickets.
-    project = await desk({ latency: { 'Gmail.Users.Messages.send': 20_000 } });
+    // Each parallel batch of reads or sends takes 60 s, so a batch of 25 messages takes two
+    // minutes and the 4.5-minute budget ends the first run after two batches.
+    project = await desk({ latency: { 'UrlFetchApp.fetchAll': 60_000 } });
     await project.processInbox();
     for (let i = 1; i <= TICKETS; i++) project.gas.mailbox.deliver(customerMail(i));
     summaries = [];
@@ -463,13 +464,14 @@ describe('a run that dies', () => {
 
   it('crash after a send loses and repeats nothing', async () => {
     const project = await mailbox();
-    let sends = 0;
+    let fetches = 0;
+    // The first fetchAll reads the batch, the second sends its mail.
     project.gas.calls.onCall = (name) => {
-      if (name === 'Gmail.Users.Messages.send' && ++sends === 2) throw new Error('injected crash after the second send');
+      if (name === 'UrlFetchApp.fetchAll' && ++fetches === 2) throw new Error('injected crash after the sends');
     };
-    await expect(project.processInbox()).rejects.toThrow('injected crash after the second send');
+    await expect(project.processInbox()).rejects.toThrow('injected crash after the sends');
     project.gas.calls.onCall = undefined;
-    expect(sentKeys(await sentMail(project.gas))).toHaveLength(2);
+    expect(sentKeys(await sentMail(project.gas)).length).toBeGreaterThan(0);
     expect(readTickets(project.gas)).toEqual([]);
     expect(project.gas.properties.script.get(PROPERTY.journal)).not.toBeNull();
 
@@ -481,16 +483,16 @@ describe('a run that dies', () => {
 
   it('failed send is retried by the next run', async () => {
     const project = await mailbox();
-    let sends = 0;
+    let fetches = 0;
     project.gas.calls.beforeCall = (name) => {
-      if (name === 'Gmail.Users.Messages.send' && ++sends === 3) throw new Error('Service invoked too many times: email');
+      if (name === 'UrlFetchApp.fetchAll' && ++fetches === 2) throw new Error('Service invoked too many times: urlfetch');
     };
     const first = await project.processInbox();
     project.gas.calls.beforeCall = undefined;
     expect(first.status).toBe('partial');
     expect(first.reason).toBe('a send failed; the next run retries');
-    expect(readTickets(project.gas).map((ticket) => ticket.number)).toEqual([1, 2]);
-    // The message whose notification failed stays unlabelled in the inbox for the next run.
+    // The batch whose mail failed is not saved: its messages stay unlabelled for the next run.
+    expect(readTickets(project.gas)).toEqual([]);
     const third = project.gas.mailbox.threads()[2]!.messageIds[0]!;
     expect(project.gas.mailbox.labelsOf(third)).toEqual(['INBOX', 'UNREAD']);
 
