@@ -1,8 +1,9 @@
 /**
- * The ticket store on a Google Sheet. A run reads each tab once. It appends its Messages rows
- * with appendRow, one atomic call per row, because the add-on appends to the same tab at any
- * moment. Changed ticket rows are written in one block, merged with the rows as they are at
- * write time, so a sidebar action taken during the run is kept.
+ * The ticket store on a Google Sheet, through the Sheets advanced service. A run reads all four
+ * tabs in one call. A save appends its Messages rows in one atomic call, because the add-on
+ * appends to the same tab at any moment, and writes changed rows in one more, after one read of
+ * the changed ticket rows to merge them with what the sidebar wrote since the run started. So a
+ * run makes the same few Sheet calls however many messages it handles.
  *
  * A save writes two tabs, and a run can die between the writes. So each save is first recorded
  * as a pending save in script properties, and cleared once both tabs are written. The next run
@@ -10,7 +11,7 @@
  * already in the tab are left out and ticket rows are merged again, so writing a pending save
  * twice gives the same rows as writing it once.
  */
-import { appendMessages } from './sheets-api';
+import { appendMessages, sheetsApi } from './sheets-api';
 import type { DeskChanges, DeskSnapshot, Log, TicketStore } from '../core/ports';
 import {
   CELL_LIMIT,
@@ -210,8 +211,9 @@ export class SheetStore implements TicketStore {
     const pending = this.readPending();
     if (pending !== null) {
       // An earlier run died while saving: finish its save before reading the desk.
-      this.loadTickets();
-      this.apply(pending, requireSheet(this.spreadsheet, TAB.messages), true);
+      const [rows] = batchRead(this.spreadsheet.getId(), [`${TAB.tickets}!A2:${column(TICKET_HEADERS.length)}`]);
+      this.loadTickets(rows!);
+      this.apply(pending, true);
       this.clearPending();
       this.log.info('pending_save_written', {
         tickets: pending.tickets.length,
@@ -221,18 +223,17 @@ export class SheetStore implements TicketStore {
       this.loadedTickets.clear();
       this.rowOf.clear();
     }
-    const tickets = this.loadTickets();
-    const messages = readRows(requireSheet(this.spreadsheet, TAB.messages), MESSAGE_HEADERS.length).map(
-      rowToMessage,
-    );
+    const [ticketRows, messageRows, teamRows, settingRows] = batchRead(this.spreadsheet.getId(), [
+      `${TAB.tickets}!A2:${column(TICKET_HEADERS.length)}`,
+      `${TAB.messages}!A2:${column(MESSAGE_HEADERS.length)}`,
+      `${TAB.team}!A2:D`,
+      `${TAB.settings}!A2:B`,
+    ]);
+    const tickets = this.loadTickets(ticketRows!);
+    const messages = messageRows!.map((row) => rowToMessage(padRow(row, MESSAGE_HEADERS.length)));
     this.messageCount = messages.length;
-    const team = readRows(requireSheet(this.spreadsheet, TAB.team), 4)
-      .map(rowToAgent)
-      .filter((agent) => agent !== null);
-    const settings = rowsToSettings(
-      readRows(requireSheet(this.spreadsheet, TAB.settings), 2),
-      defaultSettings(this.supportAddress),
-    );
+    const team = teamRows!.map((row) => rowToAgent(padRow(row, 4))).filter((agent) => agent !== null);
+    const settings = rowsToSettings(settingRows!.map((row) => padRow(row, 2)), defaultSettings(this.supportAddress));
     return { tickets, messages, team, settings };
   }
 
@@ -244,7 +245,7 @@ export class SheetStore implements TicketStore {
     };
     if (pending.tickets.length === 0 && pending.appended.length === 0 && pending.updated.length === 0) return;
     const guarded = this.storePending(pending);
-    this.apply(pending, requireSheet(this.spreadsheet, TAB.messages), false);
+    this.apply(pending, false);
     if (guarded) this.clearPending();
     this.messageCount += pending.appended.length;
   }
@@ -261,10 +262,10 @@ export class SheetStore implements TicketStore {
     }
   }
 
-  private loadTickets(): Ticket[] {
+  private loadTickets(rows: Row[]): Ticket[] {
     const tickets: Ticket[] = [];
-    readRows(requireSheet(this.spreadsheet, TAB.tickets), TICKET_HEADERS.length).forEach((row, i) => {
-      const ticket = rowToTicket(row);
+    rows.forEach((row, i) => {
+      const ticket = rowToTicket(padRow(row, TICKET_HEADERS.length));
       if (ticket === null) return;
       tickets.push(ticket);
       this.loadedTickets.set(ticket.number, ticket);
@@ -310,65 +311,105 @@ export class SheetStore implements TicketStore {
    * Writes a save to both tabs. `again` is true when an earlier run may have written part of it:
    * appended rows whose identity is already in the tab are then left out.
    */
-  private apply(pending: PendingSave, messages: Sheet, again: boolean): void {
+  private apply(pending: PendingSave, again: boolean): void {
+    const id = this.spreadsheet.getId();
     let appended = pending.appended;
     if (again && appended.length > 0) {
-      const present = new Set(readRows(messages, MESSAGE_HEADERS.length).map((row) => recordIdentity(rowToMessage(row))));
+      const [rows] = batchRead(id, [`${TAB.messages}!A2:${column(MESSAGE_HEADERS.length)}`]);
+      const present = new Set(rows!.map((row) => recordIdentity(rowToMessage(padRow(row, MESSAGE_HEADERS.length)))));
       appended = appended.filter((record) => !present.has(recordIdentity(record)));
     }
-    appendMessages(this.spreadsheet.getId(), appended);
-    for (const { row, record } of pending.updated) {
-      messages.getRange(row, 1, 1, MESSAGE_HEADERS.length).setValues([guardRow(messageToRow(record))]);
-    }
-    this.saveTickets(pending.tickets);
+    appendMessages(id, appended);
+    const writes: Write[] = pending.updated.map(({ row, record }) => ({
+      range: `${TAB.messages}!A${row}:${column(MESSAGE_HEADERS.length)}${row}`,
+      values: [messageToRow(record)],
+    }));
+    writes.push(...this.ticketWrites(pending.tickets));
+    batchWrite(id, writes);
   }
 
   /**
-   * Writes changed tickets, one read and one write per block of consecutive rows. Each row is
-   * merged with the row as read just before the write, so what the sidebar wrote since the run
-   * loaded the Sheet is kept. Rows the run did not change are never written.
-   * NOTE: a sidebar write between the read and the write of a block is still overwritten;
-   * SpreadsheetApp has no conditional write.
+   * The writes of changed tickets, one per block of consecutive rows, after one read of all the
+   * blocks. Each row is merged with the row as read just before the write, so what the sidebar
+   * wrote since the run loaded the Sheet is kept. Rows the run did not change are never written.
+   * NOTE: a sidebar write between that read and the write is still overwritten; the Sheets API
+   * has no conditional write.
    */
-  private saveTickets(tickets: PendingSave['tickets']): void {
-    if (tickets.length === 0) return;
-    const sheet = requireSheet(this.spreadsheet, TAB.tickets);
+  private ticketWrites(tickets: PendingSave['tickets']): Write[] {
+    if (tickets.length === 0) return [];
     let nextRow = Math.max(1, ...this.rowOf.values()) + 1;
     const target = new Map<number, PendingSave['tickets'][number]>();
+    let grows = false;
     for (const entry of tickets) {
       const number = entry.mine.number;
-      if (!this.rowOf.has(number)) this.rowOf.set(number, nextRow++);
+      if (!this.rowOf.has(number)) {
+        this.rowOf.set(number, nextRow++);
+        grows = true;
+      }
       target.set(this.rowOf.get(number)!, entry);
     }
     const rows = [...target.keys()].sort((a, b) => a - b);
-    ensureRows(sheet, rows[rows.length - 1]!);
+    if (grows) ensureRows(requireSheet(this.spreadsheet, TAB.tickets), rows[rows.length - 1]!);
+    const blocks: { first: number; count: number }[] = [];
     for (let i = 0; i < rows.length; ) {
       let j = i;
       while (j + 1 < rows.length && rows[j + 1] === rows[j]! + 1) j++;
-      this.writeTicketBlock(sheet, rows[i]!, j - i + 1, target);
+      blocks.push({ first: rows[i]!, count: j - i + 1 });
       i = j + 1;
     }
-  }
-
-  private writeTicketBlock(
-    sheet: Sheet,
-    first: number,
-    count: number,
-    target: Map<number, PendingSave['tickets'][number]>,
-  ): void {
-    const range = sheet.getRange(first, 1, count, TICKET_HEADERS.length);
-    const fresh = range.getValues() as Row[];
-    const output = fresh.map((row, offset) => {
-      const entry = target.get(first + offset)!;
-      const current = rowToTicket(row);
-      const merged = mergeTicket(
-        entry.base ?? undefined,
-        entry.mine,
-        current?.number === entry.mine.number ? current : null,
-      );
-      this.loadedTickets.set(merged.number, merged);
-      return guardRow(ticketToRow(merged));
+    const last = column(TICKET_HEADERS.length);
+    const ranges = blocks.map(({ first, count }) => `${TAB.tickets}!A${first}:${last}${first + count - 1}`);
+    const fresh = batchRead(this.spreadsheet.getId(), ranges);
+    return blocks.map(({ first, count }, index) => {
+      const values: Row[] = [];
+      for (let offset = 0; offset < count; offset++) {
+        const entry = target.get(first + offset)!;
+        const current = rowToTicket(padRow(fresh[index]![offset], TICKET_HEADERS.length));
+        const merged = mergeTicket(
+          entry.base ?? undefined,
+          entry.mine,
+          current?.number === entry.mine.number ? current : null,
+        );
+        this.loadedTickets.set(merged.number, merged);
+        values.push(ticketToRow(merged));
+      }
+      return { range: ranges[index]!, values };
     });
-    range.setValues(output);
   }
+}
+
+interface Write {
+  range: string;
+  values: Row[];
+}
+
+/** Column letter of a 1-based column number up to 26. */
+function column(number: number): string {
+  return String.fromCharCode(64 + number);
+}
+
+function padRow(row: Row | undefined, width: number): Row {
+  const result = [...(row ?? [])];
+  while (result.length < width) result.push('');
+  return result;
+}
+
+/** Reads several ranges in one call; the API leaves out trailing empty rows and cells. */
+function batchRead(spreadsheetId: string, ranges: string[]): Row[][] {
+  const response = sheetsApi().Spreadsheets!.Values!.batchGet(spreadsheetId, {
+    ranges,
+    valueRenderOption: 'UNFORMATTED_VALUE',
+    dateTimeRenderOption: 'FORMATTED_STRING',
+  });
+  const found = response.valueRanges ?? [];
+  return ranges.map((_, index) => (found[index]?.values ?? []) as Row[]);
+}
+
+/**
+ * Writes several ranges in one call. RAW input stores text exactly as given, so text that looks
+ * like a formula, a number or a date stays text without the apostrophe SpreadsheetApp needs.
+ */
+function batchWrite(spreadsheetId: string, writes: Write[]): void {
+  if (writes.length === 0) return;
+  sheetsApi().Spreadsheets!.Values!.batchUpdate({ valueInputOption: 'RAW', data: writes }, spreadsheetId);
 }
