@@ -19,7 +19,7 @@ import {
   type NewMail,
 } from './gmail';
 import { ensureLayout } from './layout';
-import { PROPERTY, requireProperty } from './properties';
+import { PROPERTY, requireProperty, requireStored } from './properties';
 import { PENDING_SAVE_LIMIT_BYTES, SheetStore, utf8Length } from './sheet-store';
 import { utilitiesSigner } from './signer';
 
@@ -67,7 +67,9 @@ export function setup(): SetupReport {
     properties.setProperty(PROPERTY.sheetId, spreadsheet.getId());
   }
   actions.push(...ensureLayout(spreadsheet, supportAddress));
-  ensureLabels();
+  const labelIds = ensureLabels();
+  if (stored[PROPERTY.labels] !== JSON.stringify(labelIds)) properties.setProperty(PROPERTY.labels, JSON.stringify(labelIds));
+  if (stored[PROPERTY.support] !== supportAddress) properties.setProperty(PROPERTY.support, supportAddress);
 
   if ((stored[PROPERTY.secret] ?? '') === '') {
     properties.setProperty(PROPERTY.secret, `${Utilities.getUuid()}${Utilities.getUuid()}`);
@@ -89,6 +91,16 @@ export function setup(): SetupReport {
   const report = { sheetUrl: spreadsheet.getUrl(), actions };
   consoleLog.info('setup', { sheetUrl: report.sheetUrl, actions: actions.join('; ') || 'nothing to do' });
   return report;
+}
+
+/** The label ids setup() stored, or null when some are missing (then they are listed again). */
+function storedLabels(stored: Record<string, string>): Record<LabelName, string> | null {
+  try {
+    const ids = JSON.parse(stored[PROPERTY.labels] ?? '') as Record<string, string>;
+    return Object.values(LABEL).every((name) => typeof ids[name] === 'string') ? (ids as Record<LabelName, string>) : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface InboxRunSummary {
@@ -206,9 +218,10 @@ async function processLocked(
   mail: NewMail,
   started: number,
 ): Promise<InboxRunSummary> {
-  const spreadsheet = SpreadsheetApp.openById(requireProperty(properties, PROPERTY.sheetId));
+  const sheetId = requireStored(stored, PROPERTY.sheetId);
   const secret = stored[PROPERTY.secret] ?? requireProperty(properties, PROPERTY.secret);
-  const store = new SheetStore(spreadsheet, Session.getEffectiveUser().getEmail(), properties, stored, consoleLog);
+  const supportAddress = stored[PROPERTY.support] || Session.getEffectiveUser().getEmail();
+  const store = new SheetStore(sheetId, () => SpreadsheetApp.openById(sheetId), supportAddress, properties, stored, consoleLog);
   const mailer = GmailMailer.open(properties, stored, () => systemClock.now());
   const run = await Run.start({
     store,
@@ -217,7 +230,7 @@ async function processLocked(
     clock: systemClock,
     log: consoleLog,
   });
-  const labelIds = mail.ids.length > 0 ? ensureLabels() : null;
+  const labelIds = mail.ids.length > 0 ? storedLabels(stored) ?? ensureLabels() : null;
   const ownLabelIds = labelIds === null ? [] : Object.values(labelIds);
 
   let stopReason = '';

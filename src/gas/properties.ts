@@ -19,10 +19,25 @@ export const PROPERTY = {
    * (epoch ms). Rows beyond it were queued by the sidebar.
    */
   queueCheck: 'PLUSDESK_QUEUE_CHECK',
+  /** The support address the project runs as, written by setup() so runs need no Session call. */
+  support: 'PLUSDESK_SUPPORT_ADDRESS',
+  /** JSON map of plusdesk label names to Gmail label ids, so runs need no label listing. */
+  labels: 'PLUSDESK_LABEL_IDS',
 } as const;
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
+}
+
+/** A property from a snapshot of all of them, or a clear error telling the user to run setup(). */
+export function requireStored(stored: Record<string, string>, name: string): string {
+  const value = stored[name];
+  if (value === undefined || value === '') {
+    throw new ConfigurationError(
+      `Script property ${name} is missing: run setup() once from the Apps Script editor.`,
+    );
+  }
+  return value;
 }
 
 export function requireProperty(

@@ -187,7 +187,9 @@ export class SheetStore implements TicketStore {
   private readonly chunkKeys: Set<string>;
 
   constructor(
-    private readonly spreadsheet: Spreadsheet,
+    private readonly spreadsheetId: string,
+    /** Opens the spreadsheet, only when a tab must grow. */
+    private readonly open: () => Spreadsheet,
     private readonly supportAddress: string,
     private readonly properties: Properties,
     /** The script properties as the run read them after taking the lock. */
@@ -211,7 +213,7 @@ export class SheetStore implements TicketStore {
     const pending = this.readPending();
     if (pending !== null) {
       // An earlier run died while saving: finish its save before reading the desk.
-      const [rows] = batchRead(this.spreadsheet.getId(), [`${TAB.tickets}!A2:${column(TICKET_HEADERS.length)}`]);
+      const [rows] = batchRead(this.spreadsheetId, [`${TAB.tickets}!A2:${column(TICKET_HEADERS.length)}`]);
       this.loadTickets(rows!);
       this.apply(pending, true);
       this.clearPending();
@@ -223,7 +225,7 @@ export class SheetStore implements TicketStore {
       this.loadedTickets.clear();
       this.rowOf.clear();
     }
-    const [ticketRows, messageRows, teamRows, settingRows] = batchRead(this.spreadsheet.getId(), [
+    const [ticketRows, messageRows, teamRows, settingRows] = batchRead(this.spreadsheetId, [
       `${TAB.tickets}!A2:${column(TICKET_HEADERS.length)}`,
       `${TAB.messages}!A2:${column(MESSAGE_HEADERS.length)}`,
       `${TAB.team}!A2:D`,
@@ -312,7 +314,7 @@ export class SheetStore implements TicketStore {
    * appended rows whose identity is already in the tab are then left out.
    */
   private apply(pending: PendingSave, again: boolean): void {
-    const id = this.spreadsheet.getId();
+    const id = this.spreadsheetId;
     let appended = pending.appended;
     if (again && appended.length > 0) {
       const [rows] = batchRead(id, [`${TAB.messages}!A2:${column(MESSAGE_HEADERS.length)}`]);
@@ -349,7 +351,7 @@ export class SheetStore implements TicketStore {
       target.set(this.rowOf.get(number)!, entry);
     }
     const rows = [...target.keys()].sort((a, b) => a - b);
-    if (grows) ensureRows(requireSheet(this.spreadsheet, TAB.tickets), rows[rows.length - 1]!);
+    if (grows) ensureRows(requireSheet(this.open(), TAB.tickets), rows[rows.length - 1]!);
     const blocks: { first: number; count: number }[] = [];
     for (let i = 0; i < rows.length; ) {
       let j = i;
@@ -359,7 +361,7 @@ export class SheetStore implements TicketStore {
     }
     const last = column(TICKET_HEADERS.length);
     const ranges = blocks.map(({ first, count }) => `${TAB.tickets}!A${first}:${last}${first + count - 1}`);
-    const fresh = batchRead(this.spreadsheet.getId(), ranges);
+    const fresh = batchRead(this.spreadsheetId, ranges);
     return blocks.map(({ first, count }, index) => {
       const values: Row[] = [];
       for (let offset = 0; offset < count; offset++) {
