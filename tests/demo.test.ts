@@ -114,3 +114,36 @@ describe('demo story', () => {
     expect(snapshot.messages.filter((record) => record.kind === 'customer')).toHaveLength(3);
   });
 });
+
+describe('local runtime on a shared output folder', () => {
+  it('keeps files of the same name in two mailboxes apart', async () => {
+    const { runLocal } = await import('../src/node/local');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const root = mkdtempSync(join(tmpdir(), 'plusdesk-names-'));
+    const write = (folder: string, subject: string, id: string) => {
+      mkdirSync(join(root, folder), { recursive: true });
+      writeFileSync(
+        join(root, folder, '1.eml'),
+        `From: a@customer.example\r\nTo: support@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}>\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\n\r\nHello\r\n`,
+      );
+    };
+    write('day1', 'First question', 'q1@customer.example');
+    write('day2', 'Second question', 'q2@customer.example');
+    const out = join(root, 'desk');
+    await runLocal({ mailboxes: [join(root, 'day1')], out });
+    const second = await runLocal({ mailboxes: [join(root, 'day2')], out });
+    expect(second.tickets.map((ticket) => ticket.subject)).toEqual(['First question', 'Second question']);
+  });
+
+  it('refuses a second run while the folder is locked', async () => {
+    const { DeskBusyError, lockDesk } = await import('../src/node/local');
+    const dir = mkdtempSync(join(tmpdir(), 'plusdesk-lock-'));
+    const unlock = lockDesk(dir);
+    const { writeFileSync } = await import('node:fs');
+    // A live process other than this one holds the lock: the parent of the test process.
+    writeFileSync(join(dir, '.plusdesk.lock'), String(process.ppid));
+    expect(() => lockDesk(dir)).toThrow(DeskBusyError);
+    unlock();
+    expect(() => lockDesk(dir)()).not.toThrow();
+  });
+});

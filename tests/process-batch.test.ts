@@ -67,3 +67,13 @@ describe('batched handling', () => {
     expect(store.snapshot.tickets).toHaveLength(3);
   });
 });
+
+describe('customer of a web-form message', () => {
+  it('is the Reply-To person, not the no-reply sender', async () => {
+    const store = new MemoryStore({ team: agents('Alice') });
+    const mailer = new MemoryMailer();
+    const raw = rawMail({ From: 'Shop <noreply@shop.example>', 'Reply-To': 'Kim Buyer <kim@buyer.example>', To: 'support@example.com', Subject: 'Order 77' });
+    await processMail(deps(store, mailer), [{ sourceId: 'form', threadId: '', raw }]);
+    expect(store.snapshot.tickets[0]!.customer).toEqual({ name: 'Kim Buyer', email: 'kim@buyer.example' });
+  });
+});

@@ -411,7 +411,11 @@ export class Run {
     record: (fields: Partial<MessageRecord>) => MessageRecord,
     outcome: (ticket: number | null, state: MessageRecord['state'], reason?: string) => MessageOutcome,
   ): Plan {
-    const customer = parsed.from ?? parsed.replyTo[0];
+    // Web forms and shops send from a no-reply address and name the person in Reply-To.
+    const replyTo = parsed.replyTo[0];
+    const sender = parsed.from ?? replyTo;
+    const customer =
+      replyTo !== undefined && (sender === undefined || isNoReplyAddress(sender.email)) ? replyTo : sender;
     if (customer === undefined || customer.email === '') {
       throw new Error('message has no sender address (From)');
     }

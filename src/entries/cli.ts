@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { describeOutgoing, runDemo } from '../node/demo';
-import { runLocal, type LocalReport } from '../node/local';
+import { DeskBusyError, runLocal, type LocalReport } from '../node/local';
 import { MailboxError } from '../node/mailbox';
 import { readTeam, TeamError } from '../node/team';
 
@@ -143,7 +143,7 @@ async function demoCommand(args: string[]): Promise<void> {
     if (stage.report.outgoing.length === 0) console.log('  nothing sent');
     for (const message of stage.report.outgoing) console.log(`  ${describeOutgoing(message)}`);
     for (const item of stage.report.skipped) {
-      console.log(`  no one notified: ${item.source.split('/').pop()} (${item.reason})`);
+      console.log(`  no one notified: ${item.source.slice(item.source.lastIndexOf(':') + 1)} (${item.reason})`);
     }
     console.log('');
   });
@@ -169,12 +169,17 @@ async function main(argv: string[]): Promise<number> {
       console.error(`plusdesk: ${error.message}\n\n${USAGE}`);
       return 1;
     }
-    if (error instanceof MailboxError || error instanceof TeamError) {
+    if (error instanceof MailboxError || error instanceof TeamError || error instanceof DeskBusyError) {
       console.error(`plusdesk: ${error.message}`);
       return 1;
     }
-    if (error instanceof TypeError && /parseArgs|option/i.test(String(error))) {
-      console.error(`plusdesk: ${error.message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code?.startsWith('ERR_PARSE_ARGS') === true || code === 'EACCES' || code === 'ENOTDIR' || code === 'EEXIST') {
+      console.error(`plusdesk: ${(error as Error).message}`);
+      return 1;
+    }
+    if (error instanceof SyntaxError) {
+      console.error(`plusdesk: ${error.message}: check the JSON of the --team file.`);
       return 1;
     }
     throw error;

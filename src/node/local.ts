@@ -3,8 +3,8 @@
  * in `DIR/plusdesk.xlsx`, write outgoing mail to `DIR/outbox/` and copy messages that could not
  * be processed to `DIR/quarantine/`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Clock, InboundMail, Log } from '../core/ports';
 import { Run, type MessageOutcome } from '../core/process';
 import type { Agent, OutgoingMessage, Ticket } from '../core/types';
@@ -71,9 +71,63 @@ export interface SkippedSummary {
 }
 
 export const WORKBOOK_NAME = 'plusdesk.xlsx';
+const LOCK_NAME = '.plusdesk.lock';
+
+/** A run that cannot start because another run holds the output folder. */
+export class DeskBusyError extends Error {
+  override name = 'DeskBusyError';
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the output folder for this process: two runs on one folder would each save the workbook
+ * they loaded and lose the other's tickets. A lock left by a process that died is taken over.
+ */
+export function lockDesk(dir: string): () => void {
+  const path = join(dir, LOCK_NAME);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if (Number.isFinite(pid) && pid !== process.pid && isRunning(pid)) {
+        throw new DeskBusyError(
+          `Another plusdesk run (process ${pid}) is using ${dir}: wait for it to finish, or use another --out folder.`,
+        );
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new DeskBusyError(`Could not lock ${dir}: remove ${path} if no plusdesk run is using the folder.`);
+}
 const DEFAULT_SUPPORT = 'support@example.com';
 
 const quietLog: Log = { info: () => undefined, error: () => undefined };
+
+/**
+ * Names each message by its mailbox's full path and its place in it, so that two mailboxes
+ * holding files of the same name never pass for each other.
+ */
+function withPathIds(source: MailboxSource, root: string): MailboxSource {
+  return {
+    ...source,
+    async *messages() {
+      for await (const mail of source.messages()) yield { ...mail, sourceId: `${root}:${mail.sourceId}` };
+    },
+  };
+}
 
 /** Merges several date-ordered mailboxes into one date-ordered stream. */
 async function* inDateOrder(sources: MailboxSource[]): AsyncGenerator<InboundMail> {
@@ -119,10 +173,19 @@ function safeFileName(sourceId: string): string {
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalReport> {
   const sources: MailboxSource[] = [];
-  for (const path of options.mailboxes) sources.push(await openMailbox(path));
+  for (const path of options.mailboxes) sources.push(withPathIds(await openMailbox(path), resolve(path)));
   options.onStart?.(sources.reduce((sum, source) => sum + source.count, 0));
 
   mkdirSync(options.out, { recursive: true });
+  const unlock = lockDesk(options.out);
+  try {
+    return await runLocked(options, sources);
+  } finally {
+    unlock();
+  }
+}
+
+async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Promise<LocalReport> {
   const clock = options.clock ?? { now: () => new Date() };
   const log = options.log ?? quietLog;
   const workbook = join(options.out, WORKBOOK_NAME);
