@@ -121,13 +121,19 @@ const HEADLINES: Record<NotificationEvent, (author: string, customer: string) =>
 };
 
 const REASON_TEXT: Record<Recipient['reason'], string> = {
-  team: 'you are on the team',
-  'team address': 'this goes to the whole team',
-  'last replier': 'you replied last',
-  assignee: 'you are the assignee',
-  follower: 'you follow this ticket',
-  mentioned: 'you were mentioned',
+  team: 'on the team',
+  'team address': 'the whole team',
+  'last replier': 'replied last',
+  assignee: 'assignee',
+  follower: 'follows the ticket',
+  mentioned: 'mentioned',
 };
+
+/** Why the message went to whom, true for each recipient of a message sent to several. */
+function recipientLine(recipients: Recipient[]): string {
+  if (recipients.length === 1) return `Sent to you: ${REASON_TEXT[recipients[0]!.reason]}.`;
+  return `Sent to ${recipients.map((r) => `${r.email} (${REASON_TEXT[r.reason]})`).join(', ')}.`;
+}
 
 export interface NotificationInput {
   event: NotificationEvent;
@@ -177,13 +183,12 @@ export function composeNotification(
     input.event === 'comment'
       ? `Reply to this email to add another internal note.`
       : `Reply to this email to answer ${customerName}.`;
-  const reasons = [...new Set(input.recipients.map((recipient) => REASON_TEXT[recipient.reason]))];
   const footer = [
     '--',
     status,
     howToAnswer,
     `Write to ${commentAddress} to add an internal note instead.`,
-    `You get this because ${reasons.join(', ') || 'you are on the team'}.`,
+    recipientLine(input.recipients),
   ];
   if (dropped.length > 0) {
     footer.push(`Left out as too large to forward (open it in the support mailbox): ${dropped.join(', ')}`);

@@ -230,17 +230,22 @@ async function encodeAndRead(message: OutgoingMessage, date: Date): Promise<Sent
 // ---------------------------------------------------------------------------------------------
 // local: runLocal over a folder of .eml files
 
-/** Keeps the `message` and `message_quarantined` log events of a run by source id. */
+/** The file name in a local source id, which is `<mailbox path>:<file>`. */
+function fileOf(sourceId: string): string {
+  return sourceId.slice(sourceId.lastIndexOf(':') + 1);
+}
+
+/** Keeps the `message` and `message_quarantined` log events of a run by file name. */
 class OutcomeLog implements Log {
   readonly bySource = new Map<string, LogFields>();
 
   info(event: string, fields?: LogFields): void {
-    if (event === 'message' && fields !== undefined) this.bySource.set(String(fields.sourceId), fields);
+    if (event === 'message' && fields !== undefined) this.bySource.set(fileOf(String(fields.sourceId)), fields);
   }
 
   error(event: string, fields?: LogFields): void {
     if (event === 'message_quarantined' && fields !== undefined) {
-      this.bySource.set(String(fields.sourceId), { ...fields, outcome: 'quarantined' });
+      this.bySource.set(fileOf(String(fields.sourceId)), { ...fields, outcome: 'quarantined' });
     }
   }
 }
@@ -303,7 +308,7 @@ export const localRuntime: Runtime = {
         outcomes: first.outcomes,
         sent: first.sent,
         tickets: after.tickets,
-        messages: after.messages.map((record) => ({ ...record, sourceId: sourceOf.get(record.sourceId) ?? record.sourceId })),
+        messages: after.messages.map((record) => ({ ...record, sourceId: sourceOf.get(fileOf(record.sourceId)) ?? record.sourceId })),
         cells: await workbookCells(workbook),
       };
       if (options.repeat) {
@@ -333,7 +338,7 @@ async function runLocalOnce(
   const rows = (await readWorkbook(join(out, WORKBOOK_NAME), SUPPORT)).messages.slice(rowsBefore);
   const outcomes: Outcome[] = [];
   for (const [file, sourceId] of sourceOf) {
-    const row = rows.find((record) => record.sourceId === file && record.key === '');
+    const row = rows.find((record) => fileOf(record.sourceId) === file && record.key === '');
     const logged = log.bySource.get(file);
     if (row !== undefined) {
       outcomes.push({ sourceId, outcome: String(logged?.outcome ?? 'unknown'), state: row.state, ticket: row.ticket, reason: row.reason });
