@@ -10,6 +10,12 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const chromiumPath = process.env.PLUSDESK_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(chromiumPath);
+
+// CI sets PLUSDESK_REQUIRE_CHROMIUM after installing Chromium, so the browser test fails there
+// instead of skipping when the install went wrong.
+if (!hasChromium && process.env.PLUSDESK_REQUIRE_CHROMIUM === '1') {
+  throw new Error(`PLUSDESK_REQUIRE_CHROMIUM is set but there is no Chromium at ${chromiumPath}.`);
+}
 export const chromiumMissingNote =
   `skipped: no Chromium at ${chromiumPath}; install it with "apt-get install -y chromium" ` +
   '(or set PLUSDESK_CHROMIUM to its path)';
