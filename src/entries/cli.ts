@@ -109,6 +109,7 @@ async function processCommand(args: string[]): Promise<void> {
       bar.start(total, 0);
     },
     onProgress: (done) => (bar as SingleBar | null)?.update(done),
+    onWarning: (message) => console.error(`plusdesk: warning: ${message}`),
   };
   if (values.team !== undefined) options.team = readTeam(values.team);
   if (values.support !== undefined) options.supportAddress = values.support;

@@ -3,14 +3,14 @@
  * in `DIR/plusdesk.xlsx`, write outgoing mail to `DIR/outbox/` and copy messages that could not
  * be processed to `DIR/quarantine/`.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Clock, InboundMail, Log } from '../core/ports';
 import { Run, type MessageOutcome } from '../core/process';
 import type { Agent, OutgoingMessage, Ticket } from '../core/types';
 import { openMailbox, type MailboxSource } from './mailbox';
 import { OutboxMailer } from './outbox';
-import { hmacSigner, loadSecret } from './secret';
+import { hmacSigner, loadSecret, SECRET_FILE } from './secret';
 import { WorkbookStore } from './workbook';
 
 export interface LocalRunOptions {
@@ -24,6 +24,8 @@ export interface LocalRunOptions {
   log?: Log;
   onStart?: (total: number) => void;
   onProgress?: (done: number) => void;
+  /** Called with a sentence a person should read, such as a lost signing secret. */
+  onWarning?: (message: string) => void;
 }
 
 export interface LocalReport {
@@ -196,6 +198,12 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   if (options.team !== undefined) storeOptions.team = options.team;
   const store = new WorkbookStore(storeOptions);
   const mailer = new OutboxMailer({ dir: options.out, clock });
+  if (existsSync(workbook) && !existsSync(join(options.out, SECRET_FILE))) {
+    options.onWarning?.(
+      `${join(options.out, SECRET_FILE)} is missing, so a new signing secret is made: reply and comment ` +
+        'addresses in earlier notifications stop working. Restore the file from a backup to keep them.',
+    );
+  }
   const signer = hmacSigner(loadSecret(options.out, options.secret));
 
   const run = await Run.start({ store, mailer, signer, clock, log });
