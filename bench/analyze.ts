@@ -69,7 +69,7 @@ export interface ProcessorSummary {
     callsByName: Record<string, number>;
   };
   model: BandModel[];
-  largestRun: { messages: number; found: number; status: string; modelledMs: number; emulatedMs: number };
+  largestRun: { messages: number; found: number; status: string; reason: string; modelledMs: number; emulatedMs: number };
   wallSeconds: number;
 }
 
@@ -173,6 +173,7 @@ export function summarize(result: EmulationResult): ProcessorSummary {
       messages: largest?.messages ?? 0,
       found: largest?.found ?? 0,
       status: largest?.status ?? '',
+      reason: largest?.reason ?? '',
       modelledMs: largest === undefined ? 0 : runTimeMs(largest),
       emulatedMs: largest?.emulatedMs ?? 0,
     },

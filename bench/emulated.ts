@@ -44,6 +44,8 @@ export interface RunRecord {
   messages: number;
   found: number;
   status: string;
+  /** Reason the processor gave for stopping before the end of its mail; '' when it did not stop early. */
+  reason: string;
   /** Calls by name; Gmail reads carry their format, e.g. `Gmail.Users.Messages.get:raw`. */
   calls: Record<string, number>;
   /** Cells beyond the free 1,000 in each read call (getValues, Sheets API gets), summed (for the size term). */
@@ -122,7 +124,7 @@ export function restMethod(request: FetchRequest): string {
 }
 
 /**
- * The variant a UrlFetchApp call is counted under: `gmail-send` when it carries sends,
+ * Returns the variant a UrlFetchApp call is counted under: `gmail-send` when it carries sends,
  * `gmail-read` for other Gmail REST requests, `other` otherwise.
  */
 function fetchVariant(methods: string[]): string {
@@ -290,7 +292,7 @@ export async function emulate(workload: Workload, options: EmulationOptions): Pr
   const agents = workload.agents.map((agent) => agent.email);
   const ownLabel = options.processor === 'plusdesk' ? 'plusdesk/' : BASELINE_LABEL;
 
-  let runProcessor: () => Promise<{ status: string; found: number; handled: number }>;
+  let runProcessor: () => Promise<{ status: string; found: number; handled: number; reason?: string }>;
   let sheetId: string;
   if (options.processor === 'plusdesk') {
     const bundle = loadBundle(await processorBundle(options.bundlePath), gas.globals, { filename: 'processor/Code.js' });
@@ -371,6 +373,7 @@ export async function emulate(workload: Workload, options: EmulationOptions): Pr
         messages: summary.handled,
         found: summary.found,
         status: summary.status,
+        reason: summary.reason ?? (summary.status === 'partial' ? 'time budget used up' : ''),
         calls: runCalls.calls,
         extraCells: runCalls.extraCells,
         requests: runCalls.requests,

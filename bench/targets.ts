@@ -71,10 +71,13 @@ export function evaluateTargets(input: TargetInput): Target[] {
 
   const bands = s.model.map((band) => whole(band.messagesPerSixMinuteRun));
   const at100k = messagesAtScale(ten, 10).map(whole);
+  // A run that stopped early for a reason other than time cannot take more, whatever the model allows.
+  const largest = s.largestRun;
+  const capped = largest.status === 'partial' && !/time/i.test(largest.reason) && largest.messages < 1000;
   targets.push({
     name: '>= 1,000 messages in one modelled six-minute run',
-    pass: s.model[0]!.messagesPerSixMinuteRun >= 1000,
-    value: `${bands[0]} (x0.5 ${bands[1]}, x2 ${bands[2]}, E x2 ${bands[3]}) at the 10k Sheet; ${at100k[0]} (x0.5 ${at100k[1]}, x2 ${at100k[2]}) with a 100k Sheet's read size (extrapolated); largest emulated run ${s.largestRun.messages} msgs (${s.largestRun.status})`,
+    pass: s.model[0]!.messagesPerSixMinuteRun >= 1000 && !capped,
+    value: `${bands[0]} by time (x0.5 ${bands[1]}, x2 ${bands[2]}, E x2 ${bands[3]}) at the 10k Sheet; ${at100k[0]} (x0.5 ${at100k[1]}, x2 ${at100k[2]}) with a 100k Sheet's read size (extrapolated); but the largest emulated run (a backlog of ${largest.found}) handled ${largest.messages} msgs in ${whole(largest.modelledMs / 1000)} s modelled, ${largest.status}${largest.reason === '' ? '' : `: "${largest.reason}"`}`,
   });
 
   const idle = s.idle;
