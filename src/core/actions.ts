@@ -104,7 +104,7 @@ export function applyAction(
   }
 }
 
-/** What the processor needs to open a ticket that an agent requested from the sidebar. */
+/** Request to open a ticket, made by an agent in the sidebar and carried out by the processor. */
 export interface OpenRequest {
   subject: string;
   customerName: string;

@@ -43,7 +43,7 @@ export function plusTag(signer: Signer, ticket: number, purpose: TagPurpose): st
   return base32(signer.sign(`plusdesk:${purpose}:${ticket}`)).slice(0, TAG_LENGTH);
 }
 
-/** The signed address that answers the customer (reply) or adds an internal note (comment). */
+/** Returns the signed address that replies to the customer (reply) or adds an internal note (comment). */
 export function plusAddress(
   supportAddress: string,
   signer: Signer,
@@ -92,7 +92,7 @@ export function readPlusAddress(
   return { status: 'invalid', reason: `plus tag for ticket ${ticket} has a wrong signature` };
 }
 
-/** The first valid plus address among the recipients, else the first invalid one, else none. */
+/** Finds the first valid plus address among the recipients, else the first invalid one, else none. */
 export function findPlusAddress(
   recipients: Address[],
   supportAddress: string,
@@ -107,7 +107,7 @@ export function findPlusAddress(
   return invalid;
 }
 
-/** The ticket number of a `[#123]` tag anywhere in a subject, even with text glued after it. */
+/** Returns the ticket number of a `[#123]` tag anywhere in a subject, even with text right after it. */
 export function findTicketTag(subject: string): number | null {
   const match = /\[#(\d{1,9})\]/.exec(subject);
   return match === null ? null : Number(match[1]);
@@ -126,7 +126,7 @@ const REPLY_PREFIX = new RegExp(
   'iu',
 );
 
-/** The subject without leading reply/forward prefixes, e.g. `VS: AW: Laskun kopio` -> `Laskun kopio`. */
+/** Removes leading reply and forward prefixes, e.g. `VS: AW: Laskun kopio` -> `Laskun kopio`. */
 export function stripReplyPrefixes(subject: string): string {
   let current = subject.trim();
   for (;;) {
@@ -136,7 +136,7 @@ export function stripReplyPrefixes(subject: string): string {
   }
 }
 
-/** The subject a ticket is matched by: no prefixes, no ticket tag, spaces collapsed, lower case. */
+/** Returns the subject a ticket is matched by: no prefixes, no ticket tag, spaces collapsed, lower case. */
 export function subjectKey(subject: string): string {
   return stripReplyPrefixes(subject.replace(/\[#\d{1,9}\]/g, ' '))
     .replace(/\s+/g, ' ')
@@ -144,7 +144,7 @@ export function subjectKey(subject: string): string {
     .toLowerCase();
 }
 
-/** The subject shown on a ticket: the customer's subject without prefixes or our tag. */
+/** Returns the subject shown on a ticket: the customer's subject without prefixes or the ticket tag. */
 export function ticketSubject(subject: string): string {
   const cleaned = stripReplyPrefixes(subject.replace(/\s*\[#\d{1,9}\]\s*/g, ' ')).trim();
   return cleaned === '' ? '(no subject)' : cleaned;

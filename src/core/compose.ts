@@ -129,7 +129,7 @@ const REASON_TEXT: Record<Recipient['reason'], string> = {
   mentioned: 'mentioned',
 };
 
-/** Why the message went to whom, true for each recipient of a message sent to several. */
+/** Builds the footer line naming each recipient's reason, true for every recipient of a shared message. */
 function recipientLine(recipients: Recipient[]): string {
   if (recipients.length === 1) return `Sent to you: ${REASON_TEXT[recipients[0]!.reason]}.`;
   return `Sent to ${recipients.map((r) => `${r.email} (${REASON_TEXT[r.reason]})`).join(', ')}.`;
@@ -245,7 +245,7 @@ export interface RelayInput {
   extraCc: string[];
 }
 
-/** The agent's answer, sent to the customer from the support address in their own thread. */
+/** Builds the agent's reply to the customer, sent from the support address in the customer's own thread. */
 export function composeRelay(input: RelayInput, context: ComposeContext): OutgoingMessage {
   const { ticket } = input;
   const { settings } = context;
@@ -282,7 +282,7 @@ export function composeRelay(input: RelayInput, context: ComposeContext): Outgoi
   };
 }
 
-/** The optional automatic acknowledgement of a new ticket, sent to the customer once. */
+/** Builds the optional automatic acknowledgement of a new ticket, sent to the customer once. */
 export function composeAcknowledgement(
   ticket: Ticket,
   eventId: string,

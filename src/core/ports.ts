@@ -7,7 +7,7 @@ import type { Agent, MessageRecord, OutgoingMessage, ParsedMessage, Settings, Ti
 /** A value, or a promise of it: Apps Script adapters are synchronous, Node's are not. */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** A raw message as the support mailbox holds it. */
+/** A raw message as the support mailbox stores it. */
 export interface InboundMail {
   /** Mailbox-specific id: the Gmail message id, or the path of the local file. */
   sourceId: string;
@@ -26,7 +26,7 @@ export interface DeskSnapshot {
   settings: Settings;
 }
 
-/** What a run changed: tickets to write, Messages rows to append and rows whose state moved. */
+/** Changes of a run: tickets to write, Messages rows to append and rows whose state moved. */
 export interface DeskChanges {
   tickets: Ticket[];
   appended: MessageRecord[];
@@ -65,7 +65,7 @@ export interface Log {
   error(event: string, fields?: LogFields): void;
 }
 
-/** What identifies the ticket of an opened message, from its headers and Gmail thread. */
+/** Clues to the ticket of an opened message, from its headers and Gmail thread. */
 export interface TicketHint {
   /** X-Plusdesk-Ticket header value. */
   ticketHeader: string;

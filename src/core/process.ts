@@ -190,13 +190,18 @@ export class Run {
     });
   }
 
+  /** Sends a message unless an earlier run that died already sent it. */
+  private async sendOnce(message: OutgoingMessage): Promise<void> {
+    if (!(await this.deps.mailer.wasSent(message))) await this.deps.mailer.send(message);
+  }
+
   /** Handles one inbound message; returns false when the run must stop (a send failed). */
   async handle(mail: InboundMail): Promise<boolean> {
     const plan = await this.prepare(mail);
     if (plan === null) return true;
     for (const message of plan.outgoing) {
       try {
-        if (!(await this.deps.mailer.wasSent(message))) await this.deps.mailer.send(message);
+        await this.sendOnce(message);
         this.sent.push(message);
       } catch (error) {
         this.deps.log.error('send_failed', {
@@ -231,9 +236,7 @@ export class Run {
     if (mailer.sendAll !== undefined) {
       await mailer.sendAll(outgoing);
     } else {
-      for (const message of outgoing) {
-        if (!(await mailer.wasSent(message))) await mailer.send(message);
-      }
+      for (const message of outgoing) await this.sendOnce(message);
     }
     this.sent.push(...outgoing);
   }
@@ -687,7 +690,7 @@ export class Run {
       );
       for (const message of outgoing) {
         try {
-          if (!(await this.deps.mailer.wasSent(message))) await this.deps.mailer.send(message);
+          await this.sendOnce(message);
           this.sent.push(message);
         } catch (error) {
           this.deps.log.error('send_failed', { ticket: ticket.number, key: message.key, error: String(error) });

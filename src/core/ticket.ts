@@ -73,7 +73,7 @@ function addToConversation(conversation: string[], messageId: string): string[] 
   return [...conversation, messageId].slice(-CONVERSATION_LIMIT);
 }
 
-/** A customer wrote again: a pending or closed ticket opens again. */
+/** Records a customer's new message: a pending or closed ticket opens again. */
 export function recordCustomerMessage(
   ticket: Ticket,
   input: { messageId: string; cc: string[]; threadId: string; time: string },
@@ -89,8 +89,8 @@ export function recordCustomerMessage(
 }
 
 /**
- * An agent answered the customer: they become the last replier (and the assignee if there was
- * none), and the ticket waits on the customer.
+ * Records an agent's reply to the customer. The agent becomes the last replier (and the assignee
+ * if there was none), and the ticket waits on the customer.
  */
 export function recordAgentReply(
   ticket: Ticket,

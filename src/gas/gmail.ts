@@ -38,11 +38,11 @@ export interface NewMail {
    * `ids`), so a run that stops early can store how far it got. Empty for searches.
    */
   recordIds: string[];
-  /** How the ids were found: 'history', or 'search' on first run or after the history expired. */
+  /** Source of the ids: 'history', or 'search' on the first run or after the history expired. */
   source: 'history' | 'search';
 }
 
-/** The Gmail advanced service, which the processor's manifest enables. */
+/** Returns the Gmail advanced service, which the processor's manifest enables. */
 export function gmail(): GoogleAppsScript.Gmail {
   if (typeof Gmail === 'undefined' || Gmail === undefined) {
     throw new Error(
@@ -313,8 +313,8 @@ export class GmailMailer implements Mailer {
       if (status === 200) return;
       const error = restFailure(response, `Sending message ${unsent[index]!.key}`);
       // Retrying cannot help a message Gmail rejects as invalid, and would block every later
-      // run on it; it is logged and the run goes on. Quota (429) and server errors are retried.
-      // NOTE: its Messages row still says sent; the log line is the only trace of the failure.
+      // run on it. So it is logged and the run goes on. Quota (429) and server errors are retried.
+      // NOTE: its Messages row still reads sent, and the log line is the only trace of the failure.
       if (status >= 400 && status < 500 && status !== 429) {
         console.error(JSON.stringify({ event: 'send_rejected', key: unsent[index]!.key, status, error: error.message }));
         return;
@@ -337,7 +337,7 @@ export class GmailMailer implements Mailer {
     return found;
   }
 
-  /** Forgets the journal once the Sheet holds everything the run did. */
+  /** Deletes the journal once the Sheet contains everything the run did. */
   clear(): void {
     if (this.journal.length === 0) return;
     this.journal.length = 0;

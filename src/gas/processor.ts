@@ -93,7 +93,7 @@ export function setup(): SetupReport {
   return report;
 }
 
-/** The label ids setup() stored, or null when some are missing (then they are listed again). */
+/** Returns the label ids setup() stored, or null when some are missing so they are listed again. */
 function storedLabels(stored: Record<string, string>): Record<LabelName, string> | null {
   try {
     const ids = JSON.parse(stored[PROPERTY.labels] ?? '') as Record<string, string>;

@@ -28,13 +28,14 @@ export const DEMO_TEAM: Agent[] = [
 const CUSTOMER = { name: 'Dana Reyes', email: 'dana@customer.example' };
 const COLLEAGUE = 'mario@customer.example';
 
-interface DemoMessage {
+export interface DemoMessage {
   file: string;
   headers: Record<string, string>;
   body: string;
 }
 
-function eml(message: DemoMessage): string {
+/** Writes a demo message as RFC 5322 text with CRLF line ends. */
+export function eml(message: Pick<DemoMessage, 'headers' | 'body'>): string {
   const lines = Object.entries({
     'MIME-Version': '1.0',
     'Content-Type': 'text/plain; charset=utf-8',

@@ -50,9 +50,9 @@ export interface TicketSummary {
 
 export interface OutgoingSummary {
   kind: OutgoingMessage['kind'];
-  /** What caused it: new-ticket, follow-up, agent-reply, comment, held; or the kind. */
+  /** Cause: new-ticket, follow-up, agent-reply, comment, held; or the kind. */
   event: string;
-  /** Why each recipient gets it, by email. */
+  /** Reason of each recipient, by email. */
   reasons: Record<string, string>;
   ticket: number;
   to: string[];
@@ -75,7 +75,7 @@ export interface SkippedSummary {
 export const WORKBOOK_NAME = 'plusdesk.xlsx';
 const LOCK_NAME = '.plusdesk.lock';
 
-/** A run that cannot start because another run holds the output folder. */
+/** Error of a run that cannot start because another run has locked the output folder. */
 export class DeskBusyError extends Error {
   override name = 'DeskBusyError';
 }

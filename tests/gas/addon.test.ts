@@ -20,7 +20,7 @@ import {
   type Row,
 } from '../../src/core/sheet';
 import type { MessageRecord, Ticket } from '../../src/core/types';
-import { DEMO_SECRET, DEMO_TEAM, demoMessages } from '../../src/node/demo';
+import { DEMO_SECRET, DEMO_TEAM, demoMessages, eml } from '../../src/node/demo';
 import { createAppsScript, type AppsScript, type ParsedMailboxMessage } from './emulator';
 import { EmulatedGmailMessage } from './emulator/gmail-app';
 import type { Runtime } from './emulator/runtime';
@@ -39,21 +39,6 @@ const START = new Date('2026-03-02T09:30:00Z');
 const CALLBACK_LIMIT_MS = 30_000;
 
 type Json = Record<string, unknown>;
-
-interface DemoMessage {
-  headers: Record<string, string>;
-  body: string;
-}
-
-function eml(message: DemoMessage): string {
-  const lines = Object.entries({
-    'MIME-Version': '1.0',
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Transfer-Encoding': '8bit',
-    ...message.headers,
-  }).map(([name, value]) => `${name}: ${value}`);
-  return `${lines.join('\r\n')}\r\n\r\n${message.body.replace(/\r?\n/g, '\r\n')}\r\n`;
-}
 
 let buildDir = '';
 let processorCode = '';

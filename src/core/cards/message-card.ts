@@ -32,7 +32,7 @@ export function errorCard(message: string): Card {
   };
 }
 
-/** Name of the text input that holds the ticket Sheet's URL on the setup card. */
+/** Name of the text input for the ticket Sheet's URL on the setup card. */
 export const SHEET_INPUT = 'sheetUrl';
 
 /** Card asking for the ticket Sheet, shown by the add-on until it knows which Sheet to use. */
