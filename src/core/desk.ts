@@ -14,13 +14,18 @@ export class Desk {
   readonly settings: Settings;
   readonly records: MessageRecord[];
 
-  private readonly baseRecordCount: number;
+  /** Rows read from the store: their place in the Messages tab is known, so they can be changed. */
+  private readonly loadedRecordCount: number;
+  /** Rows already in the store; the rows after them are appended by the next save. */
+  private savedRecordCount: number;
   private readonly ticketByMessageId = new Map<string, number>();
   private readonly seenSources = new Set<string>();
   private readonly seenMessageIds = new Set<string>();
   /** Message-IDs and mailbox ids of quarantined messages. */
   private readonly quarantined = new Set<string>();
   private readonly ticketByThread = new Map<string, number>();
+  /** Keys of the outgoing messages in the log. */
+  private readonly outgoingKeys = new Set<string>();
   private readonly ticketsByCustomer = new Map<string, number[]>();
   private readonly changedTickets = new Set<number>();
   private readonly updatedRecords = new Set<number>();
@@ -32,7 +37,8 @@ export class Desk {
     for (const agent of snapshot.team) this.teamByEmail.set(normalizeEmail(agent.email), agent);
     for (const ticket of snapshot.tickets) this.indexTicket(ticket);
     this.records = [...snapshot.messages];
-    this.baseRecordCount = snapshot.messages.length;
+    this.loadedRecordCount = snapshot.messages.length;
+    this.savedRecordCount = snapshot.messages.length;
     for (const record of this.records) this.indexRecord(record);
   }
 
@@ -57,6 +63,7 @@ export class Desk {
     if (record.messageId !== '' && record.ticket !== null) {
       this.ticketByMessageId.set(record.messageId, record.ticket);
     }
+    if (record.key !== '') this.outgoingKeys.add(record.key);
     const inbound = record.key === '' && record.state !== 'queued';
     if (inbound && record.messageId !== '') this.seenMessageIds.add(record.messageId);
     if (inbound && record.sourceId !== '') this.seenSources.add(record.sourceId);
@@ -76,6 +83,11 @@ export class Desk {
     return (messageId !== '' && this.seenMessageIds.has(messageId)) || this.seenSources.has(sourceId);
   }
 
+  /** Checks whether the log contains an outgoing message with this key. */
+  hasOutgoing(key: string): boolean {
+    return this.outgoingKeys.has(key);
+  }
+
   nextTicketNumber(): number {
     return this.highestNumber + 1;
   }
@@ -90,10 +102,17 @@ export class Desk {
     this.indexRecord(record);
   }
 
+  /**
+   * Changes a row. A row this run appended and already saved cannot change: the store appended
+   * it after rows others may have added meanwhile, so its place in the tab is not known.
+   */
   update(index: number, record: MessageRecord): void {
+    if (index >= this.loadedRecordCount && index < this.savedRecordCount) {
+      throw new Error(`Messages row ${index + 2} was saved by this run and cannot be changed again in it`);
+    }
     this.records[index] = record;
     this.indexRecord(record);
-    if (index < this.baseRecordCount) this.updatedRecords.add(index);
+    if (index < this.loadedRecordCount) this.updatedRecords.add(index);
   }
 
   ticketsOf(customerEmail: string): Ticket[] {
@@ -118,8 +137,15 @@ export class Desk {
   changes(): DeskChanges {
     return {
       tickets: [...this.changedTickets].sort((a, b) => a - b).map((n) => this.tickets.get(n)!),
-      appended: this.records.slice(this.baseRecordCount),
+      appended: this.records.slice(this.savedRecordCount),
       updated: [...this.updatedRecords].map((index) => ({ index, record: this.records[index]! })),
     };
+  }
+
+  /** Marks every change as saved, after the store wrote `changes()`; later changes start afresh. */
+  markSaved(): void {
+    this.changedTickets.clear();
+    this.updatedRecords.clear();
+    this.savedRecordCount = this.records.length;
   }
 }

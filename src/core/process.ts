@@ -52,9 +52,18 @@ export interface MessageOutcome {
   reason: string;
 }
 
+/** A sent message as a run reports it: everything but its text, HTML and attachments. */
+export type SentMessage = Omit<OutgoingMessage, 'text' | 'html' | 'attachments'>;
+
+/** Drops a sent message's bodies, so a run over a large mailbox does not keep them all. */
+function sentMessage(message: OutgoingMessage): SentMessage {
+  const { text: _text, html: _html, attachments: _attachments, ...rest } = message;
+  return rest;
+}
+
 export interface RunReport {
   outcomes: MessageOutcome[];
-  sent: OutgoingMessage[];
+  sent: SentMessage[];
   tickets: Ticket[];
   /** True when the deadline or a send failure stopped the run before the end of the mail. */
   stoppedEarly: boolean;
@@ -100,7 +109,7 @@ function fallbackMessageId(parsed: ParsedMessage): string {
 export class Run {
   private readonly desk: Desk;
   private readonly compose: ComposeContext;
-  private readonly sent: OutgoingMessage[] = [];
+  private readonly sent: SentMessage[] = [];
   private readonly outcomes: MessageOutcome[] = [];
 
   constructor(
@@ -202,7 +211,7 @@ export class Run {
     for (const message of plan.outgoing) {
       try {
         await this.sendOnce(message);
-        this.sent.push(message);
+        this.sent.push(sentMessage(message));
       } catch (error) {
         this.deps.log.error('send_failed', {
           sourceId: mail.sourceId,
@@ -238,7 +247,7 @@ export class Run {
     } else {
       for (const message of outgoing) await this.sendOnce(message);
     }
-    this.sent.push(...outgoing);
+    this.sent.push(...outgoing.map(sentMessage));
   }
 
   /**
@@ -691,7 +700,7 @@ export class Run {
       for (const message of outgoing) {
         try {
           await this.sendOnce(message);
-          this.sent.push(message);
+          this.sent.push(sentMessage(message));
         } catch (error) {
           this.deps.log.error('send_failed', { ticket: ticket.number, key: message.key, error: String(error) });
           return false;
@@ -751,9 +760,18 @@ export class Run {
     });
   }
 
+  /**
+   * Writes what the run changed since its last save to the store, so that a long run can save as
+   * it goes and keep each save small.
+   */
+  async save(): Promise<void> {
+    await this.deps.store.save(this.desk.changes());
+    this.desk.markSaved();
+  }
+
   /** Writes everything the run changed to the store and returns the report. */
   async finish(stopReason = ''): Promise<RunReport> {
-    await this.deps.store.save(this.desk.changes());
+    await this.save();
     return {
       outcomes: this.outcomes,
       sent: this.sent,

@@ -65,21 +65,49 @@ export function isNotFound(error: unknown): boolean {
   return /not found|404/i.test(String(error));
 }
 
-/** Lists inbox messages added since `historyId`; one call when nothing is new. */
-export function listNewMail(historyId: string | null): NewMail {
-  if (historyId !== null && historyId !== '') {
+type HistoryPage = GoogleAppsScript.Gmail.Schema.ListHistoryResponse;
+
+/** Options of a history listing: inbox additions only, as many as one page holds. */
+function historyOptions(historyId: string): Record<string, string | number | string[]> {
+  return { startHistoryId: historyId, historyTypes: ['messageAdded'], labelId: 'INBOX', maxResults: PAGE_SIZE };
+}
+
+/** Builds the REST request of the first history page, for a caller that runs it with other requests. */
+export function historyRequest(token: string, historyId: string): FetchRequest {
+  const query = Object.entries(historyOptions(historyId))
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((item) => `${name}=${encodeURIComponent(String(item))}`))
+    .join('&');
+  return restRequest(token, `history?${query}`);
+}
+
+/**
+ * Reads the response of historyRequest: the page, or 'expired' when the history id can no
+ * longer be used (404 expired, 400 malformed), so the listing falls back to a search.
+ */
+export function readHistoryResponse(response: GoogleAppsScript.URL_Fetch.HTTPResponse): HistoryPage | 'expired' {
+  const status = response.getResponseCode();
+  if (status === 200) return JSON.parse(response.getContentText()) as HistoryPage;
+  if (status === 404 || status === 400) return 'expired';
+  throw restFailure(response, 'Listing the mailbox history');
+}
+
+/**
+ * Lists inbox messages added since `historyId`; one call when nothing is new. A caller that
+ * already fetched the first page passes it as `firstPage`, and then no call is made unless more
+ * pages follow or the history expired.
+ */
+export function listNewMail(historyId: string | null, firstPage?: HistoryPage | 'expired'): NewMail {
+  if (historyId !== null && historyId !== '' && firstPage !== 'expired') {
     try {
       const ids: string[] = [];
       const recordIds: string[] = [];
       const seen = new Set<string>();
       let pageToken: string | undefined;
       let latest = historyId;
+      let page = firstPage;
       do {
-        const page = gmail().Users!.History!.list('me', {
-          startHistoryId: historyId,
-          historyTypes: ['messageAdded'],
-          labelId: 'INBOX',
-          maxResults: PAGE_SIZE,
+        page ??= gmail().Users!.History!.list('me', {
+          ...historyOptions(historyId),
           ...(pageToken === undefined ? {} : { pageToken }),
         });
         for (const entry of page.history ?? []) {
@@ -93,6 +121,7 @@ export function listNewMail(historyId: string | null): NewMail {
         }
         latest = page.historyId ?? latest;
         pageToken = page.nextPageToken ?? undefined;
+        page = undefined;
       } while (pageToken !== undefined);
       return { ids, historyId: latest, recordIds, source: 'history' };
     } catch (error) {
@@ -100,6 +129,8 @@ export function listNewMail(historyId: string | null): NewMail {
       if (!isNotFound(error) && errorCode(error) !== 400) throw error;
       console.warn(JSON.stringify({ event: 'history_expired', historyId, error: String(error) }));
     }
+  } else if (firstPage === 'expired') {
+    console.warn(JSON.stringify({ event: 'history_expired', historyId }));
   }
   const profile = gmail().Users!.getProfile('me');
   const ids: string[] = [];
@@ -255,6 +286,8 @@ export function labelMessages(ids: string[], labelId: string, archive: boolean):
 /** Sends through the Gmail advanced service, keeping a journal of keys until the run saves. */
 export class GmailMailer implements Mailer {
   private readonly journal: string[] = [];
+  /** True once this run wrote the journal property. */
+  private wroteJournal = false;
   private readonly leftover: Set<string>;
 
   constructor(
@@ -277,13 +310,18 @@ export class GmailMailer implements Mailer {
     return new GmailMailer(properties, clock, journal === '' ? [] : (JSON.parse(journal) as string[]));
   }
 
+  private writeJournal(): void {
+    this.properties.setProperty(PROPERTY.journal, JSON.stringify(this.journal));
+    this.wroteJournal = true;
+  }
+
   get pendingLookups(): number {
     return this.leftover.size;
   }
 
   send(message: OutgoingMessage): void {
     this.journal.push(message.key);
-    this.properties.setProperty(PROPERTY.journal, JSON.stringify(this.journal));
+    this.writeJournal();
     const raw = Utilities.base64EncodeWebSafe(toMime(message, this.clock()), Utilities.Charset.UTF_8);
     const request: GoogleAppsScript.Gmail.Schema.Message = { raw };
     if (message.threadId !== '') request.threadId = message.threadId;
@@ -298,7 +336,7 @@ export class GmailMailer implements Mailer {
     const unsent = messages.filter((message) => !this.wasSent(message));
     if (unsent.length === 0) return;
     this.journal.push(...unsent.map((message) => message.key));
-    this.properties.setProperty(PROPERTY.journal, JSON.stringify(this.journal));
+    this.writeJournal();
     const token = ScriptApp.getOAuthToken();
     const requests = unsent.map((message) => {
       const body: { raw: string; threadId?: string } = {
@@ -326,6 +364,7 @@ export class GmailMailer implements Mailer {
   /**
    * Only keys in the journal of an earlier run that died can have been sent already; they are
    * looked up by their X-Plusdesk-Key header, because Gmail replaces the Message-ID on send.
+   * Each is looked up once: a message not found is sent by this run, under its own journal entry.
    */
   wasSent(message: OutgoingMessage): boolean {
     if (!this.leftover.has(message.key)) return false;
@@ -333,15 +372,24 @@ export class GmailMailer implements Mailer {
       message.threadId !== '' && threadHasKey(message.threadId, message.key)
         ? true
         : sentSearchHasKey(message);
-    if (found) this.leftover.delete(message.key);
+    this.leftover.delete(message.key);
     return found;
   }
 
-  /** Deletes the journal once the Sheet contains everything the run did. */
-  clear(): void {
-    if (this.journal.length === 0) return;
+  /**
+   * Empties the journal once the Sheet contains everything this run sent, and returns the property
+   * value to store, for the caller to write with its other properties. Keys of an earlier run
+   * that this run has not planned again stay, unless `recorded` finds them in the Sheet: their
+   * messages may have gone out and are not recorded yet.
+   */
+  settle(recorded: (key: string) => boolean): Record<string, string> {
+    for (const key of this.leftover) if (recorded(key)) this.leftover.delete(key);
+    const stored = this.journal.length > 0 || this.wroteJournal || this.leftover.size > 0;
     this.journal.length = 0;
-    this.properties.deleteProperty(PROPERTY.journal);
+    this.journal.push(...this.leftover);
+    this.wroteJournal = false;
+    if (!stored) return {};
+    return { [PROPERTY.journal]: this.journal.length === 0 ? '' : JSON.stringify(this.journal) };
   }
 }
 

@@ -3,7 +3,6 @@
  * and trigger; processInbox() runs every minute over new mail.
  */
 import type { Clock, Log, LogFields } from '../core/ports';
-import { TAB } from '../core/sheet';
 import { Run, type MessageOutcome } from '../core/process';
 import {
   BACKLOG_QUERY,
@@ -12,15 +11,18 @@ import {
   FETCH_BATCH,
   fetchRawBatch,
   GmailMailer,
+  historyRequest,
   LABEL,
   labelMessages,
   listNewMail,
+  readHistoryResponse,
   type LabelName,
   type NewMail,
 } from './gmail';
 import { ensureLayout } from './layout';
 import { PROPERTY, requireProperty, requireStored } from './properties';
 import { PENDING_SAVE_LIMIT_BYTES, SheetStore, utf8Length } from './sheet-store';
+import { messagesRowRequest, readMessagesRow } from './sheets-api';
 import { utilitiesSigner } from './signer';
 
 /** A run starts no new message after this long; the rest of the six minutes is for saving. */
@@ -112,8 +114,8 @@ export interface InboxRunSummary {
 }
 
 /**
- * A run stops taking new messages once its unsaved changes may reach this many bytes, so that
- * its save fits in the pending-save properties (the estimate counts each touched ticket twice).
+ * A run saves before its unsaved changes may pass this many bytes, so that each save fits in the
+ * pending-save properties (the estimate counts each touched ticket twice).
  */
 const PENDING_SAVE_BUDGET_BYTES = Math.floor(PENDING_SAVE_LIMIT_BYTES * 0.75);
 
@@ -136,39 +138,46 @@ function labelFor(outcome: MessageOutcome): { label: LabelName; archive: boolean
 }
 
 /**
- * How often a run without new mail looks for comments and open requests that agents queued in
- * the sidebar. The add-on is another Apps Script project and cannot signal the processor, so
- * the processor compares the Messages tab's last row with the one it stored. The check costs
- * three Sheets calls and a property write, so it runs at most this often.
+ * JSON `{ rows }` in PROPERTY.queueCheck: the Messages tab's last row after the last run that
+ * read the Sheet. The add-on is another Apps Script project and cannot signal the processor, so
+ * a row below it means the sidebar queued a comment or an open request.
  */
-export const QUEUE_CHECK_MS = 5 * 60 * 1000;
-
-/** Reports whether agents queued work in the sidebar since the last run that read the Sheet. */
-function sidebarQueuedWork(
-  properties: GoogleAppsScript.Properties.Properties,
-  stored: Record<string, string>,
-  now: number,
-): boolean {
-  const sheetId = stored[PROPERTY.sheetId] ?? '';
-  if (sheetId === '') return false;
-  const last = readQueueCheck(stored);
-  // With no stored row, one full run reads the Sheet and stores it.
-  if (last === null) return true;
-  if (now - last.at < QUEUE_CHECK_MS) return false;
-  const rows = SpreadsheetApp.openById(sheetId).getSheetByName(TAB.messages)?.getLastRow() ?? 0;
-  if (rows > last.rows) return true;
-  properties.setProperty(PROPERTY.queueCheck, JSON.stringify({ rows, at: now }));
-  return false;
-}
-
-function readQueueCheck(stored: Record<string, string>): { rows: number; at: number } | null {
+function readQueueCheck(stored: Record<string, string>): number | null {
   try {
-    const value = JSON.parse(stored[PROPERTY.queueCheck] ?? '') as { rows?: unknown; at?: unknown };
-    return typeof value.rows === 'number' && typeof value.at === 'number' ? { rows: value.rows, at: value.at } : null;
+    const value = JSON.parse(stored[PROPERTY.queueCheck] ?? '') as { rows?: unknown };
+    return typeof value.rows === 'number' ? value.rows : null;
   } catch {
-    // A missing or hand-edited value only makes the next check read the Sheet.
+    // A missing or hand-edited value only makes the next run read the Sheet.
     return null;
   }
+}
+
+/** Result of one poll: new mail, and whether the sidebar queued work. */
+interface Poll {
+  mail: NewMail;
+  queued: boolean;
+}
+
+/**
+ * Looks for new mail and for work queued in the sidebar in one UrlFetchApp.fetchAll: the first
+ * page of the Gmail history and the first Messages row below the last one a run read. Without a
+ * stored history id or row, it falls back to a search or reports queued work, so that one full
+ * run stores them.
+ */
+function poll(stored: Record<string, string>): Poll {
+  const historyId = stored[PROPERTY.historyId] ?? '';
+  const sheetId = stored[PROPERTY.sheetId] ?? '';
+  const lastRow = readQueueCheck(stored);
+  const token = ScriptApp.getOAuthToken();
+  const requests: GoogleAppsScript.URL_Fetch.URLFetchRequest[] = [];
+  if (historyId !== '') requests.push(historyRequest(token, historyId));
+  const probe = sheetId !== '' && lastRow !== null;
+  if (probe) requests.push(messagesRowRequest(token, sheetId, lastRow + 1));
+  const responses = requests.length === 0 ? [] : UrlFetchApp.fetchAll(requests);
+  const firstPage = historyId === '' ? undefined : readHistoryResponse(responses[0]!);
+  const mail = listNewMail(historyId === '' ? null : historyId, firstPage);
+  const queued = sheetId !== '' && (probe ? readMessagesRow(responses[responses.length - 1]!) : true);
+  return { mail, queued };
 }
 
 /** Reports whether the script properties hold work an earlier run left unfinished. */
@@ -178,15 +187,14 @@ function hasUnfinishedWork(stored: Record<string, string>): boolean {
 
 /**
  * Runs the trigger once: hands the mail that arrived since the stored history id to the core.
- * A run that finds nothing new makes one properties read and one Gmail history call, and every
- * QUEUE_CHECK_MS three Sheets calls more.
+ * A run that finds nothing new makes two calls: one properties read and one fetchAll.
  */
 export async function processInbox(): Promise<InboxRunSummary> {
   const started = systemClock.now().getTime();
   const properties = PropertiesService.getScriptProperties();
   const stored = properties.getProperties();
-  let mail = listNewMail(stored[PROPERTY.historyId] ?? null);
-  if (mail.ids.length === 0 && !hasUnfinishedWork(stored) && !sidebarQueuedWork(properties, stored, started)) {
+  let { mail, queued } = poll(stored);
+  if (mail.ids.length === 0 && !hasUnfinishedWork(stored) && !queued) {
     // After a search the stored id is missing or expired, so the new one saves the next search.
     if (mail.source === 'search' && mail.historyId !== '') {
       properties.setProperty(PROPERTY.historyId, mail.historyId);
@@ -230,6 +238,7 @@ async function processLocked(
     clock: systemClock,
     log: consoleLog,
   });
+  const recorded = (key: string) => run.state.hasOutgoing(key);
   const labelIds = mail.ids.length > 0 ? storedLabels(stored) ?? ensureLabels() : null;
   const ownLabelIds = labelIds === null ? [] : Object.values(labelIds);
 
@@ -242,6 +251,7 @@ async function processLocked(
   };
 
   let handled = 0;
+  let saves = 0;
   let pendingBytes = 0;
   const ids = stopReason === '' ? mail.ids : [];
   // The next batch is assumed to take as long as the last one, so a run stops in time to save.
@@ -253,8 +263,13 @@ async function processLocked(
       break;
     }
     if (pendingBytes >= PENDING_SAVE_BUDGET_BYTES) {
-      stopReason = 'the unsaved changes filled one save; the next run continues';
-      break;
+      // One save must fit in the pending-save properties, so a long run saves as it goes. Its
+      // labels and history id are written at the end. A run that dies before then finds the
+      // saved messages already recorded and only labels them.
+      await run.save();
+      mailer.settle(recorded);
+      saves++;
+      pendingBytes = 0;
     }
     const batch = ids.slice(start, start + FETCH_BATCH);
     let fetched: ReturnType<typeof fetchRawBatch>;
@@ -275,8 +290,8 @@ async function processLocked(
     try {
       await run.handleBatch(fresh);
     } catch (error) {
-      // The batch is applied in memory but not all of its mail went out: save nothing, so the
-      // next run repeats this run with the same keys and the send journal.
+      // The batch is applied in memory but not all of its mail went out: save nothing more, so
+      // the next run repeats this batch with the same keys and the send journal.
       consoleLog.error('send_failed', { messages: fresh.length, error: String(error) } satisfies LogFields);
       return {
         status: 'partial',
@@ -296,16 +311,18 @@ async function processLocked(
   }
 
   const report = await run.finish(stopReason);
-  mailer.clear();
   if (labelIds !== null) {
     for (const [name, entry] of Object.entries(labels)) {
       labelMessages(entry.ids, labelIds[name as LabelName], entry.archive);
     }
   }
-  // One write stores how far the inbox was read and the Messages row the sidebar appends after.
+  // One write clears the pending save and the send journal, and stores how far the inbox was
+  // read and the Messages row the sidebar appends after.
   const checkpoint = checkpointAfter(mail, handled);
   const progress: Record<string, string> = {
-    [PROPERTY.queueCheck]: JSON.stringify({ rows: store.messagesLastRow, at: systemClock.now().getTime() }),
+    ...store.settle(),
+    ...mailer.settle(recorded),
+    [PROPERTY.queueCheck]: JSON.stringify({ rows: store.messagesLastRow }),
   };
   if (checkpoint !== null && checkpoint !== stored[PROPERTY.historyId]) progress[PROPERTY.historyId] = checkpoint;
   properties.setProperties(progress);
@@ -316,10 +333,14 @@ async function processLocked(
     sent: report.sent.length,
     reason: stopReason,
   };
-  consoleLog.info('run', { ...summary, source: mail.source, query: mail.source === 'search' ? BACKLOG_QUERY : '' });
+  consoleLog.info('run', {
+    ...summary,
+    saves: saves + 1,
+    source: mail.source,
+    query: mail.source === 'search' ? BACKLOG_QUERY : '',
+  });
   return summary;
 }
-
 /** Estimates the bytes one message added to the run's save: its rows and its ticket, twice. */
 function unsavedBytes(run: Run, outcomesBefore: number, recordsBefore: number): number {
   let bytes = utf8Length(JSON.stringify(run.state.records.slice(recordsBefore)));

@@ -15,8 +15,8 @@ export const PROPERTY = {
    */
   pendingSave: 'PLUSDESK_PENDING_SAVE',
   /**
-   * JSON `{ rows, at }`: the Messages tab's last row after the last run that read it, and when
-   * (epoch ms). Rows beyond it were queued by the sidebar.
+   * JSON `{ rows }`: the Messages tab's last row after the last run that read it. Each run
+   * reads the row below it with the history, and a filled row means the sidebar queued work.
    */
   queueCheck: 'PLUSDESK_QUEUE_CHECK',
   /** The support address the project runs as, written by setup() so runs need no Session call. */

@@ -246,10 +246,22 @@ export class SheetStore implements TicketStore {
       updated: changes.updated.map(({ index, record }) => ({ row: index + 2, record })),
     };
     if (pending.tickets.length === 0 && pending.appended.length === 0 && pending.updated.length === 0) return;
-    const guarded = this.storePending(pending);
+    this.storePending(pending);
     this.apply(pending, false);
-    if (guarded) this.clearPending();
     this.messageCount += pending.appended.length;
+  }
+
+  /**
+   * Returns the property values that clear the pending save once the Sheet contains it, for the
+   * caller to write with its other properties at the end of the run. Until they are written, a
+   * new run writes the save again, which gives the same rows.
+   */
+  settle(): Record<string, string> {
+    if (this.chunkKeys.size === 0) return {};
+    const values: Record<string, string> = { [PROPERTY.pendingSave]: '' };
+    for (const key of this.chunkKeys) values[key] = '';
+    this.chunkKeys.clear();
+    return values;
   }
 
   /** Reads the pending save an earlier run left; logs and drops one that cannot be read. */
@@ -277,17 +289,17 @@ export class SheetStore implements TicketStore {
   }
 
   /**
-   * Records the save in script properties, in one call. Returns false when it is too large to
-   * record; the save is then written unguarded and the failure logged.
+   * Records the save in script properties, in one call. When it is too large to record, the save
+   * is written unguarded and the failure logged.
    */
-  private storePending(pending: PendingSave): boolean {
+  private storePending(pending: PendingSave): void {
     const text = JSON.stringify(pending);
     const size = utf8Length(text);
     if (size > PENDING_SAVE_LIMIT_BYTES) {
       // NOTE: a run that dies between the two tab writes of an unguarded save leaves Tickets and
       // Messages out of step. The processor stops taking messages well before this size.
       this.log.error('save_unguarded', { bytes: size, limit: PENDING_SAVE_LIMIT_BYTES });
-      return false;
+      return;
     }
     const chunks = splitUtf8(text, PENDING_CHUNK_BYTES);
     const values: Record<string, string> = { [PROPERTY.pendingSave]: String(chunks.length) };
@@ -298,7 +310,6 @@ export class SheetStore implements TicketStore {
     for (const key of this.chunkKeys) if (!(key in values)) values[key] = '';
     this.properties.setProperties(values);
     for (const key of Object.keys(values)) if (key !== PROPERTY.pendingSave) this.chunkKeys.add(key);
-    return true;
   }
 
   /** Empties the pending save's properties in one call; the empty values stay as keys. */
@@ -372,7 +383,9 @@ export class SheetStore implements TicketStore {
           entry.mine,
           current?.number === entry.mine.number ? current : null,
         );
-        this.loadedTickets.set(merged.number, merged);
+        // The run's own ticket is the base of its next save: fields it has not changed since
+        // then keep what others wrote.
+        this.loadedTickets.set(merged.number, entry.mine);
         values.push(ticketToRow(merged));
       }
       return { range: ranges[index]!, values };

@@ -1,4 +1,4 @@
-/** The Sheets advanced service, which both projects enable, and its atomic append. */
+/** The Sheets advanced service, which both projects enable, its atomic append, and one REST read. */
 import { messageToRow, MESSAGE_HEADERS, TAB } from '../core/sheet';
 import type { MessageRecord } from '../core/types';
 
@@ -26,4 +26,35 @@ export function appendMessages(spreadsheetId: string, records: MessageRecord[]):
     `${TAB.messages}!A:${MESSAGES_LAST_COLUMN}`,
     { valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS' },
   );
+}
+
+const SHEETS_REST = 'https://sheets.googleapis.com/v4/spreadsheets';
+
+/**
+ * Builds a REST request that reads the first cell of Messages row `row`, for a caller that runs it with
+ * other requests in one UrlFetchApp.fetchAll. Rows past the end come back with no values.
+ */
+export function messagesRowRequest(token: string, spreadsheetId: string, row: number): GoogleAppsScript.URL_Fetch.URLFetchRequest {
+  const range = encodeURIComponent(`${TAB.messages}!A${row}:A${row}`);
+  return {
+    url: `${SHEETS_REST}/${encodeURIComponent(spreadsheetId)}/values/${range}?valueRenderOption=UNFORMATTED_VALUE`,
+    method: 'get',
+    headers: { Authorization: `Bearer ${token}` },
+    muteHttpExceptions: true,
+  };
+}
+
+/**
+ * Reads the response of messagesRowRequest: true when the row has a value. A failed read
+ * counts as a filled row, so that a full run reads the Sheet and reports what is wrong with it.
+ */
+export function readMessagesRow(response: GoogleAppsScript.URL_Fetch.HTTPResponse): boolean {
+  if (response.getResponseCode() !== 200) {
+    console.warn(
+      JSON.stringify({ event: 'queue_check_failed', status: response.getResponseCode(), body: response.getContentText().slice(0, 300) }),
+    );
+    return true;
+  }
+  const body = JSON.parse(response.getContentText()) as { values?: unknown[][] };
+  return (body.values ?? []).some((row) => row.some((cell) => cell !== ''));
 }

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Clock, InboundMail, Log } from '../core/ports';
-import { Run, type MessageOutcome } from '../core/process';
+import { Run, type MessageOutcome, type SentMessage } from '../core/process';
 import type { Agent, OutgoingMessage, Ticket } from '../core/types';
 import { openMailbox, type MailboxSource } from './mailbox';
 import { OutboxMailer } from './outbox';
@@ -153,7 +153,7 @@ async function* inDateOrder(sources: MailboxSource[]): AsyncGenerator<InboundMai
   }
 }
 
-function summarizeOutgoing(message: OutgoingMessage): OutgoingSummary {
+function summarizeOutgoing(message: SentMessage): OutgoingSummary {
   return {
     kind: message.kind,
     event: message.headers['X-Plusdesk-Event'] ?? message.kind,

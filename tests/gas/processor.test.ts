@@ -23,12 +23,12 @@ import { DEMO_SECRET, DEMO_SUPPORT, DEMO_TEAM, demoMessages, runDemo } from '../
 import { listOutbox, type OutboxEntry } from '../../src/node/outbox';
 import { readWorkbook } from '../../src/node/workbook';
 import type { ParsedMailboxMessage } from './emulator';
-import { QUEUE_CHECK_MS } from '../../src/gas/processor';
 import {
   appendMessage,
   appendRows,
   buildBundles,
   logEvents,
+  roundTrips,
   processorProject,
   PROPERTY,
   rawMessage,
@@ -327,11 +327,9 @@ describe('demo story through processInbox', () => {
     expect(rows.map((row) => row.state)).toEqual(['processed', 'processed', 'processed', 'processed', 'skipped', 'skipped', 'processed', 'processed']);
   });
 
-  it('idle rerun makes one properties read and one history call', async () => {
+  it('idle rerun makes one properties read and one fetchAll of the history and the queue', async () => {
     expect((await sentMail(project.gas)).length).toBe(sentBeforeRerun);
-    // getScriptProperties only hands out the property store; the two round trips follow it.
-    expect(idleCalls).toEqual(['PropertiesService.getScriptProperties', 'Properties.getProperties', 'Gmail.Users.History.list']);
-    expect(idleCalls.filter((name) => name !== 'PropertiesService.getScriptProperties')).toHaveLength(2);
+    expect(roundTrips(idleCalls)).toEqual(['Properties.getProperties', 'UrlFetchApp.fetchAll']);
   });
 });
 
@@ -384,7 +382,7 @@ describe('time budget', () => {
 });
 
 describe('save size budget', () => {
-  it('stops when the unsaved changes fill one save', async () => {
+  it('saves whenever the unsaved changes fill one save, and goes on', async () => {
     const TICKETS = 200;
     const project = processorProject(code);
     await project.setup();
@@ -393,17 +391,15 @@ describe('save size budget', () => {
     const body = 'The export fails again. '.repeat(40);
     for (let i = 1; i <= TICKETS; i++) gas.mailbox.deliver(customerMail(i, {}, `${i} ${body}`));
 
+    gas.calls.reset();
     const first = await project.processInbox();
-    expect(first.status).toBe('partial');
-    expect(first.reason).toBe('the unsaved changes filled one save; the next run continues');
+    expect(first).toMatchObject({ status: 'done', found: TICKETS, handled: TICKETS });
+    expect(gas.calls.count('Sheets.Spreadsheets.Values.append')).toBeGreaterThan(1);
     expect(logEvents(gas).some((event) => event.event === 'save_unguarded')).toBe(false);
     expect(gas.properties.script.get(PROPERTY.pendingSave)).toBe('');
-    expect(readTickets(gas)).toHaveLength(first.handled);
-
-    let runs = 1;
-    while ((await project.processInbox()).status !== 'idle' && runs < 10) runs++;
     expect(readTickets(gas).map((ticket) => ticket.number)).toEqual(Array.from({ length: TICKETS }, (_, i) => i + 1));
     expect(inboundRows(project)).toHaveLength(TICKETS);
+    expect((await project.processInbox()).status).toBe('idle');
   });
 });
 
@@ -465,9 +461,9 @@ describe('a run that dies', () => {
   it('crash after a send loses and repeats nothing', async () => {
     const project = await mailbox();
     let fetches = 0;
-    // The first fetchAll reads the batch, the second sends its mail.
+    // The first fetchAll polls, the second reads the batch, the third sends its mail.
     project.gas.calls.onCall = (name) => {
-      if (name === 'UrlFetchApp.fetchAll' && ++fetches === 2) throw new Error('injected crash after the sends');
+      if (name === 'UrlFetchApp.fetchAll' && ++fetches === 3) throw new Error('injected crash after the sends');
     };
     await expect(project.processInbox()).rejects.toThrow('injected crash after the sends');
     project.gas.calls.onCall = undefined;
@@ -478,14 +474,14 @@ describe('a run that dies', () => {
     expect((await project.processInbox()).status).toBe('done');
     expect((await project.processInbox()).status).toBe('idle');
     await checkExactlyOnce(project);
-    expect(project.gas.properties.script.get(PROPERTY.journal)).toBeNull();
+    expect(project.gas.properties.script.get(PROPERTY.journal) ?? '').toBe('');
   });
 
   it('failed send is retried by the next run', async () => {
     const project = await mailbox();
     let fetches = 0;
     project.gas.calls.beforeCall = (name) => {
-      if (name === 'UrlFetchApp.fetchAll' && ++fetches === 2) throw new Error('Service invoked too many times: urlfetch');
+      if (name === 'UrlFetchApp.fetchAll' && ++fetches === 3) throw new Error('Service invoked too many times: urlfetch');
     };
     const first = await project.processInbox();
     project.gas.calls.beforeCall = undefined;
@@ -537,7 +533,7 @@ describe('a run that dies', () => {
 });
 
 describe('queued sidebar work', () => {
-  it('is sent by the first run after the check interval', async () => {
+  it('is sent by the next run, which costs two calls when nothing is queued', async () => {
     const project = await desk();
     const { gas } = project;
     await project.processInbox();
@@ -545,35 +541,33 @@ describe('queued sidebar work', () => {
     expect((await project.processInbox()).status).toBe('done');
     const sentBefore = (await sentMail(gas)).length;
 
+    gas.calls.reset();
+    expect((await project.processInbox()).status).toBe('idle');
+    expect(roundTrips(gas.calls.list())).toEqual(['Properties.getProperties', 'UrlFetchApp.fetchAll']);
+
     // Bob comments in the sidebar: the ticket row and a queued Messages row.
     const time = gas.clock.date().toISOString();
     const comment = applyAction(readTickets(gas)[0]!, { type: 'comment', text: '@carol can you check?' }, 'bob@example.com', time);
     writeTicket(gas, comment.ticket);
     appendMessage(gas, comment.record!);
 
-    gas.calls.reset();
-    expect((await project.processInbox()).status).toBe('idle');
-    expect(gas.calls.list()).toEqual(['PropertiesService.getScriptProperties', 'Properties.getProperties', 'Gmail.Users.History.list']);
-
-    gas.clock.advance(QUEUE_CHECK_MS);
     expect((await project.processInbox()).status).toBe('done');
     const sent = (await sentMail(gas)).slice(sentBefore);
     expect(sent.map((message) => message.to)).toEqual([['carol@example.com']]);
     expect(readMessages(gas).find((record) => record.kind === 'comment')?.state).toBe('processed');
 
-    // With nothing queued, a check reads the Messages tab's last row and stores it.
-    gas.clock.advance(QUEUE_CHECK_MS);
     gas.calls.reset();
     expect((await project.processInbox()).status).toBe('idle');
-    expect(gas.calls.list()).toEqual([
-      'PropertiesService.getScriptProperties',
-      'Properties.getProperties',
-      'Gmail.Users.History.list',
-      'SpreadsheetApp.openById',
-      'Spreadsheet.getSheetByName',
-      'Sheet.getLastRow',
-      'Properties.setProperty',
-    ]);
+    expect(roundTrips(gas.calls.list())).toEqual(['Properties.getProperties', 'UrlFetchApp.fetchAll']);
+  });
+
+  it('makes a full run that reports the Sheet when the queue check cannot read it', async () => {
+    const project = await desk();
+    const { gas } = project;
+    await project.processInbox();
+    gas.properties.script.set(PROPERTY.sheetId, 'no-such-sheet');
+    await expect(project.processInbox()).rejects.toThrow();
+    expect(logEvents(gas).some((event) => event.event === 'queue_check_failed')).toBe(true);
   });
 });
 

@@ -169,3 +169,8 @@ export function rawMessage(headers: Record<string, string>, body: string): strin
   }).map(([name, value]) => `${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}\r\n`;
 }
+
+/** Service calls that reach a server: local handles, the OAuth token and response getters left out. */
+export function roundTrips(calls: string[]): string[] {
+  return calls.filter((name) => !/^(PropertiesService\.|ScriptApp\.getOAuthToken$|HTTPResponse\.)/.test(name));
+}

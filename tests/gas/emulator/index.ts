@@ -229,7 +229,7 @@ export function createAppsScript(options: AppsScriptOptions): AppsScript {
     CardService: new EmulatedCardService(rt),
     Logger: new EmulatedLogger(rt, logs),
     console: createConsole(rt, logs),
-    UrlFetchApp: new EmulatedUrlFetchApp(rt, backend, scriptApp.oauthToken),
+    UrlFetchApp: new EmulatedUrlFetchApp(rt, backend, scriptApp.oauthToken, spreadsheets),
     Charts: { ChartType: CHART_TYPES },
     MimeType: MIME_TYPES,
     Date: createDateClass(clock),

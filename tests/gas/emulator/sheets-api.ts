@@ -507,6 +507,34 @@ function batchUpdate(
   };
 }
 
+/** The result of one Sheets REST call, as the emulated UrlFetchApp returns it. */
+export interface SheetsRestResult {
+  code: number;
+  body: unknown;
+}
+
+/**
+ * Serves `GET /v4/spreadsheets/{id}/values/{range}` of the Sheets REST API for the emulated
+ * UrlFetchApp, from the same cells as the advanced service. Other methods answer 404.
+ */
+export function sheetsRest(store: SpreadsheetStore, method: string, path: string[], query: URLSearchParams): SheetsRestResult {
+  const [id = '', collection, range] = path;
+  try {
+    if (method !== 'get' || collection !== 'values' || range === undefined || path.length !== 3) {
+      throw new SheetsApiError(404, `Method ${method.toUpperCase()} /v4/spreadsheets/${path.join('/')} is not emulated.`, 'notFound');
+    }
+    const spreadsheet = store.get(id);
+    if (spreadsheet === undefined) throw new SheetsApiError(404, 'Requested entity was not found.', 'notFound');
+    const options = Object.fromEntries(query.entries());
+    const { render, dimension } = readOptions(options);
+    return { code: 200, body: valueRangeOf(spreadsheet, range, render, dimension) };
+  } catch (error) {
+    if (!(error instanceof SheetsApiError)) throw error;
+    const status = error.code === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT';
+    return { code: error.code, body: { error: { code: error.code, message: error.message, status } } };
+  }
+}
+
 /** Builds the `Sheets` global: every values method counts as `Sheets.Spreadsheets.Values.<method>`. */
 export function createSheetsService(rt: Runtime, store: SpreadsheetStore): EmulatedSheets {
   const call = <T>(method: string, spreadsheetId: unknown, action: (spreadsheet: SpreadsheetData, id: string) => T): T => {

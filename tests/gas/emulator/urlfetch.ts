@@ -1,11 +1,14 @@
 /**
  * The emulated UrlFetchApp. It serves the Gmail REST API (https://gmail.googleapis.com/gmail/v1)
- * from the emulated mailbox, authorized by the script's OAuth token, and refuses every other
+ * from the emulated mailbox and reads of Sheets values (https://sheets.googleapis.com/v4) from
+ * the emulated spreadsheets, authorized by the script's OAuth token, and refuses every other
  * address without opening a socket. fetchAll is charged one request's latency plus a small
  * overhead, because Apps Script runs its requests concurrently.
  */
 import { GmailApiError, type GmailBackend } from './gmail';
 import { signedBytes, type Runtime, type Subset } from './runtime';
+import { sheetsRest } from './sheets-api';
+import type { SpreadsheetStore } from './sheet-store';
 import { EmulatedBlob } from './utilities';
 
 type HttpResponseApi = GoogleAppsScript.URL_Fetch.HTTPResponse;
@@ -13,6 +16,8 @@ type UrlFetchAppApi = GoogleAppsScript.URL_Fetch.UrlFetchApp;
 
 const GMAIL_HOSTS = new Set(['gmail.googleapis.com', 'www.googleapis.com']);
 const GMAIL_PREFIX = '/gmail/v1/users/';
+const SHEETS_HOST = 'sheets.googleapis.com';
+const SHEETS_PREFIX = '/v4/spreadsheets/';
 /** Query parameters of the Gmail API that may repeat. */
 const LIST_PARAMETERS = new Set(['metadataHeaders', 'labelIds', 'historyTypes']);
 
@@ -88,6 +93,7 @@ export class EmulatedUrlFetchApp implements Subset<UrlFetchAppApi, 'fetch' | 'fe
     private readonly backend: GmailBackend,
     /** The token ScriptApp.getOAuthToken() hands out; requests must carry it. */
     private readonly oauthToken: string,
+    private readonly spreadsheets: SpreadsheetStore,
   ) {}
 
   fetch(url: string, params?: GoogleAppsScript.URL_Fetch.URLFetchRequestOptions): EmulatedHttpResponse {
@@ -131,9 +137,11 @@ export class EmulatedUrlFetchApp implements Subset<UrlFetchAppApi, 'fetch' | 'fe
     } catch {
       throw this.rt.exception(`Invalid argument: ${url}`);
     }
-    if (parsed.protocol !== 'https:' || !GMAIL_HOSTS.has(parsed.hostname) || !parsed.pathname.startsWith(GMAIL_PREFIX)) {
+    const gmail = GMAIL_HOSTS.has(parsed.hostname) && parsed.pathname.startsWith(GMAIL_PREFIX);
+    const sheets = parsed.hostname === SHEETS_HOST && parsed.pathname.startsWith(SHEETS_PREFIX);
+    if (parsed.protocol !== 'https:' || !(gmail || sheets)) {
       throw this.rt.exception(
-        `Address unavailable: ${url} (the emulated UrlFetchApp serves only the Gmail API at https://gmail.googleapis.com/gmail/v1/)`,
+        `Address unavailable: ${url} (the emulated UrlFetchApp serves only the Gmail API at https://gmail.googleapis.com/gmail/v1/ and Sheets values at https://sheets.googleapis.com/v4/spreadsheets/)`,
       );
     }
   }
@@ -169,6 +177,11 @@ export class EmulatedUrlFetchApp implements Subset<UrlFetchAppApi, 'fetch' | 'fe
     }
     const parsed = new URL(url);
     const method = String(option(params, 'method') ?? 'get').toLowerCase();
+    if (parsed.hostname === SHEETS_HOST) {
+      const path = parsed.pathname.slice(SHEETS_PREFIX.length).split('/').map(decodeURIComponent);
+      const result = sheetsRest(this.spreadsheets, method, path, parsed.searchParams);
+      return jsonResult(result.code, result.body);
+    }
     const [userId = '', ...path] = parsed.pathname.slice(GMAIL_PREFIX.length).split('/').map(decodeURIComponent);
     const query: Record<string, unknown> = {};
     for (const key of new Set(parsed.searchParams.keys())) {
