@@ -88,6 +88,7 @@ const settings: Settings = {
   teamAddress: 'team@example.com',
   signature: 'Acme Support\nhttps://example.com',
   autoAcknowledge: true,
+  dailyRecipientLimit: 900,
   trustedDomains: ['example.com', 'example.net'],
   requireAuthPass: true,
 };
@@ -228,6 +229,7 @@ describe('WorkbookStore save', () => {
         'Auto-acknowledge new tickets': true,
         'Trusted domains without DMARC': 'example.com, example.net',
         'Require DMARC or DKIM pass': 'yes',
+        'Daily recipient limit': '900',
       };
       if (name in edited) row.getCell(2).value = edited[name]!;
     });

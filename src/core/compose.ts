@@ -362,3 +362,76 @@ export function composeHeldAlert(
     reasons: Object.fromEntries(input.recipients.map((r) => [r.email, r.reason])),
   };
 }
+
+/** One notification that waited for the digest. */
+export interface DigestItem {
+  ticket: Ticket;
+  /** Time of the event, ISO 8601. */
+  time: string;
+  /** The notification's headline and the start of its text. */
+  summary: string;
+  /** Key the notification would have had. */
+  key: string;
+}
+
+/** Key of a digest: its recipient and the notifications in it, so that a retry matches. */
+export function digestKey(recipient: string, items: DigestItem[]): string {
+  return messageKey('digest', recipient, items.map((item) => item.key));
+}
+
+/**
+ * Builds one recipient's digest of the notifications that waited while the daily recipient
+ * limit was near: each ticket with its updates and the addresses that reply to the customer or
+ * add an internal note.
+ */
+export function composeDigest(
+  input: { recipient: string; items: DigestItem[]; limit: number },
+  context: ComposeContext,
+): OutgoingMessage {
+  const { settings } = context;
+  const key = digestKey(input.recipient, input.items);
+  const byTicket = new Map<number, DigestItem[]>();
+  for (const item of [...input.items].sort((a, b) => a.time.localeCompare(b.time))) {
+    const list = byTicket.get(item.ticket.number) ?? [];
+    list.push(item);
+    byTicket.set(item.ticket.number, list);
+  }
+  const count = `${input.items.length} update${input.items.length === 1 ? '' : 's'} on ${byTicket.size} ticket${byTicket.size === 1 ? '' : 's'}`;
+  const sections = [...byTicket.values()].map((items) => {
+    const ticket = items[0]!.ticket;
+    const reply = plusAddress(settings.supportAddress, context.signer, ticket.number, 'reply');
+    const comment = plusAddress(settings.supportAddress, context.signer, ticket.number, 'comment');
+    const state = [ticket.status, ticket.assignee === '' ? 'unassigned' : `assigned to ${ticket.assignee}`].join(', ');
+    return [
+      `[#${ticket.number}] ${subjectOf(ticket)} (${state})`,
+      ...items.map((item) => `  ${item.time.slice(0, 16).replace('T', ' ')} UTC  ${item.summary}`),
+      `  Answer the customer: ${reply}`,
+      `  Add an internal note: ${comment}`,
+    ].join('\n');
+  });
+  const intro = [
+    `plusdesk digest: ${count}.`,
+    `The support mailbox has nearly used its ${input.limit.toLocaleString('en-US')} recipients a day, so notifications are`,
+    'sent as one digest an hour and mail to customers still goes out. The Messages tab lists each one.',
+  ];
+  const text = [...intro, '', sections.join('\n\n')].join('\n');
+  return {
+    kind: 'notification',
+    ticket: 0,
+    key,
+    messageId: outgoingMessageId(key, settings),
+    from: { name: `plusdesk (${settings.supportName})`, email: settings.supportAddress },
+    to: [{ name: '', email: input.recipient }],
+    cc: [],
+    replyTo: [],
+    subject: `plusdesk digest: ${count}`,
+    text,
+    html: '',
+    inReplyTo: '',
+    references: [],
+    headers: { 'X-Plusdesk-Key': key, 'X-Plusdesk-Event': 'digest', 'Auto-Submitted': 'auto-generated' },
+    attachments: [],
+    threadId: '',
+    reasons: { [input.recipient]: 'digest' },
+  };
+}

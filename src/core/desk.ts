@@ -102,12 +102,17 @@ export class Desk {
     this.indexRecord(record);
   }
 
+  /** Checks whether update() may change a row: one read from the store, or one not saved yet. */
+  isChangeable(index: number): boolean {
+    return index < this.loadedRecordCount || index >= this.savedRecordCount;
+  }
+
   /**
    * Changes a row. A row this run appended and already saved cannot change: the store appended
    * it after rows others may have added meanwhile, so its place in the tab is not known.
    */
   update(index: number, record: MessageRecord): void {
-    if (index >= this.loadedRecordCount && index < this.savedRecordCount) {
+    if (!this.isChangeable(index)) {
       throw new Error(`Messages row ${index + 2} was saved by this run and cannot be changed again in it`);
     }
     this.records[index] = record;

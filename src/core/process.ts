@@ -9,6 +9,7 @@ import { ADDRESS_LENGTH, isDeliverable, normalizeEmail, readPlusAddress } from '
 import { classify, type Classification } from './classify';
 import {
   composeAcknowledgement,
+  composeDigest,
   composeHeldAlert,
   composeNotification,
   composeRelay,
@@ -82,6 +83,28 @@ const SUMMARY_LENGTH = 500;
  */
 const ACKNOWLEDGEMENT_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * Share of the daily recipient limit kept for mail to customers. Once the rest is used,
+ * notifications to agents wait for the digest and acknowledgements are not sent.
+ */
+const CUSTOMER_SHARE = 0.25;
+/** A digest goes out once its oldest notification has waited this long. */
+export const DIGEST_INTERVAL_MS = 60 * 60 * 1000;
+/** Characters of a notification kept for its line in the digest. */
+const DIGEST_SUMMARY_LENGTH = 300;
+
+/** Counts the addresses of an outgoing row: its author cell lists them separated by commas. */
+function recipientCount(record: MessageRecord): number {
+  return record.author.split(',').filter((email) => email.trim() !== '').length;
+}
+
+/** Returns a notification's headline and text without its footer, on one line. */
+function digestSummary(message: OutgoingMessage): string {
+  const flat = message.text.split('\n\n--\n')[0]!.replace(/\s+/g, ' ').trim();
+  return flat.length > DIGEST_SUMMARY_LENGTH ? `${flat.slice(0, DIGEST_SUMMARY_LENGTH - 1)}…` : flat;
+}
+
 interface Plan {
   tickets: Ticket[];
   records: MessageRecord[];
@@ -111,6 +134,10 @@ export class Run {
   private readonly compose: ComposeContext;
   private readonly sent: SentMessage[] = [];
   private readonly outcomes: MessageOutcome[] = [];
+  /** Recipients of the mail sent in the last 24 hours, as the Messages tab records it. */
+  private recipientsUsed: number;
+  /** True once the log records that notifications wait for the digest. */
+  private digestAnnounced: boolean;
 
   constructor(
     private readonly deps: RunDependencies,
@@ -118,6 +145,17 @@ export class Run {
   ) {
     this.desk = desk;
     this.compose = { settings: desk.settings, signer: deps.signer };
+    // NOTE: outgoing rows are dated by the event, so mail sent for a backlog older than a day
+    // is not counted, though Gmail counts it by the time it was sent.
+    const since = deps.clock.now().getTime() - DAY_MS;
+    this.recipientsUsed = 0;
+    this.digestAnnounced = false;
+    for (const record of desk.records) {
+      if (record.state === 'digest') this.digestAnnounced = true;
+      if (record.key !== '' && record.state === 'sent' && Date.parse(record.time) >= since) {
+        this.recipientsUsed += recipientCount(record);
+      }
+    }
   }
 
   static async start(deps: RunDependencies): Promise<Run> {
@@ -179,7 +217,9 @@ export class Run {
       return null;
     }
     try {
-      return this.plan(mail, parsed, messageId);
+      const plan = this.plan(mail, parsed, messageId);
+      plan.outgoing = this.spend(plan.outgoing, plan.records);
+      return plan;
     } catch (error) {
       this.deps.log.error('message_failed', { sourceId: mail.sourceId, error: String(error) });
       this.quarantine(mail, messageId, `processing failed: ${String(error)}`);
@@ -248,6 +288,126 @@ export class Run {
       for (const message of outgoing) await this.sendOnce(message);
     }
     this.sent.push(...outgoing.map(sentMessage));
+  }
+
+  /**
+   * Keeps the mail the daily recipient limit can afford. Past its agents' share, a notification
+   * waits for the digest (its row in `records` records why) and an acknowledgement is not sent, so
+   * that relays to customers still go out. Returns the mail to send.
+   */
+  private spend(outgoing: OutgoingMessage[], records: MessageRecord[]): OutgoingMessage[] {
+    const limit = this.desk.settings.dailyRecipientLimit;
+    const agentsShare = Math.floor(limit * (1 - CUSTOMER_SHARE));
+    const affordable: OutgoingMessage[] = [];
+    for (const message of outgoing) {
+      const count = message.to.length + message.cc.length;
+      const deferrable = message.kind === 'notification' || message.kind === 'acknowledgement';
+      if (!deferrable || this.recipientsUsed + count <= agentsShare) {
+        this.recipientsUsed += count;
+        affordable.push(message);
+        continue;
+      }
+      const used = `${this.recipientsUsed.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} daily recipients used`;
+      const index = records.findIndex((record) => record.key === message.key);
+      if (index < 0) throw new Error(`no Messages row for outgoing message ${message.key}`);
+      const record = records[index]!;
+      if (message.kind === 'acknowledgement') {
+        records[index] = { ...record, state: 'skipped', messageId: '', reason: `acknowledgement not sent: ${used}` };
+        continue;
+      }
+      const event = message.headers['X-Plusdesk-Event'] ?? message.kind;
+      records[index] = {
+        ...record,
+        state: 'digest',
+        messageId: '',
+        reason: `${event} notification waits for the hourly digest: ${used}`,
+        summary: digestSummary(message),
+      };
+      if (!this.digestAnnounced) {
+        this.digestAnnounced = true;
+        records.push({
+          time: this.now(),
+          ticket: null,
+          kind: 'system',
+          state: 'processed',
+          author: '',
+          messageId: '',
+          sourceId: '',
+          key: '',
+          reason: `Notifications to agents now wait for an hourly digest: ${used} in 24 hours. Mail to customers still goes out. If the account may send more, raise "Daily recipient limit" in Settings.`,
+          summary: '',
+        });
+      }
+    }
+    return affordable;
+  }
+
+  /**
+   * Sends the digests that are due: once the oldest waiting notification has waited
+   * DIGEST_INTERVAL_MS, each recipient gets one message with all of theirs. A digest already
+   * in the log is not sent again. Returns false when a send failed.
+   */
+  async sendDigests(): Promise<boolean> {
+    const desk = this.desk;
+    const waiting: { index: number; row: MessageRecord }[] = [];
+    desk.records.forEach((row, index) => {
+      if (row.state === 'digest' && desk.isChangeable(index)) waiting.push({ index, row });
+    });
+    const due = this.digestDue();
+    if (waiting.length === 0 || due === null || due > this.deps.clock.now().getTime()) return true;
+
+    const byRecipient = new Map<string, MessageRecord[]>();
+    for (const { row } of waiting) {
+      for (const email of row.author.split(',').map(normalizeEmail)) {
+        if (email === '') continue;
+        const rows = byRecipient.get(email) ?? [];
+        rows.push(row);
+        byRecipient.set(email, rows);
+      }
+    }
+    const limit = desk.settings.dailyRecipientLimit;
+    for (const [recipient, rows] of byRecipient) {
+      const items = rows.flatMap((row) => {
+        const ticket = row.ticket === null ? undefined : desk.tickets.get(row.ticket);
+        return ticket === undefined ? [] : [{ ticket, time: row.time, summary: row.summary, key: row.key }];
+      });
+      if (items.length === 0) continue;
+      const message = composeDigest({ recipient, items, limit }, this.compose);
+      if (desk.hasOutgoing(message.key)) continue;
+      try {
+        await this.sendOnce(message);
+      } catch (error) {
+        this.deps.log.error('send_failed', { key: message.key, error: String(error) });
+        return false;
+      }
+      this.sent.push(sentMessage(message));
+      this.recipientsUsed += 1;
+      desk.append({
+        time: this.now(),
+        ticket: null,
+        kind: 'notification',
+        state: 'sent',
+        author: recipient,
+        messageId: message.messageId,
+        sourceId: '',
+        key: message.key,
+        reason: 'digest',
+        summary: message.subject,
+      });
+    }
+    for (const { index, row } of waiting) desk.update(index, { ...row, state: 'sent', reason: `${row.reason}; sent in the digest` });
+    return true;
+  }
+
+  /** Returns when the waiting notifications are due as a digest (epoch ms), or null when none wait. */
+  digestDue(): number | null {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const row of this.desk.records) {
+      if (row.state !== 'digest') continue;
+      const time = Date.parse(row.time);
+      oldest = Math.min(oldest, Number.isFinite(time) ? time : 0);
+    }
+    return Number.isFinite(oldest) ? oldest + DIGEST_INTERVAL_MS : null;
   }
 
   /**
@@ -697,7 +857,8 @@ export class Run {
         row.summary,
         null,
       );
-      for (const message of outgoing) {
+      const records = this.outgoingRecords(outgoing, row.messageId, this.now());
+      for (const message of this.spend(outgoing, records)) {
         try {
           await this.sendOnce(message);
           this.sent.push(sentMessage(message));
@@ -707,7 +868,7 @@ export class Run {
         }
       }
       desk.update(index, { ...row, state: 'processed' });
-      for (const record of this.outgoingRecords(outgoing, row.messageId, this.now())) desk.append(record);
+      for (const record of records) desk.append(record);
       this.outcomes.push({
         sourceId: row.sourceId,
         messageId: row.messageId,
@@ -791,7 +952,7 @@ export async function processMail(
   const run = await Run.start(deps);
   let done = 0;
   let stopReason = '';
-  if (!(await run.handleQueued())) return run.finish('a send failed; the next run retries');
+  if (!(await run.handleQueued()) || !(await run.sendDigests())) return run.finish('a send failed; the next run retries');
   for await (const item of mail) {
     if (options.deadline !== undefined && deps.clock.now().getTime() >= options.deadline) {
       stopReason = 'time budget used up; the next run continues';

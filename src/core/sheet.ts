@@ -75,7 +75,14 @@ const SETTING_NAMES: Record<keyof Settings, string> = {
   autoAcknowledge: 'Auto-acknowledge new tickets',
   trustedDomains: 'Trusted domains without DMARC',
   requireAuthPass: 'Require DMARC or DKIM pass',
+  dailyRecipientLimit: 'Daily recipient limit',
 };
+
+/**
+ * Recipients a Google Workspace account may send to in 24 hours from Apps Script. The quotas
+ * page gives 1,500, and 2,000 within the domain, so the lower figure is the default.
+ */
+export const DEFAULT_DAILY_RECIPIENT_LIMIT = 1500;
 
 export function defaultSettings(supportAddress: string): Settings {
   return {
@@ -86,6 +93,7 @@ export function defaultSettings(supportAddress: string): Settings {
     autoAcknowledge: false,
     trustedDomains: [],
     requireAuthPass: false,
+    dailyRecipientLimit: DEFAULT_DAILY_RECIPIENT_LIMIT,
   };
 }
 
@@ -216,6 +224,7 @@ const STATES: readonly MessageState[] = [
   'held',
   'quarantined',
   'duplicate',
+  'digest',
 ];
 
 export function rowToMessage(row: Row): MessageRecord {
@@ -277,6 +286,12 @@ export function rowsToSettings(rows: Row[], fallback: Settings): Settings {
       case 'trustedDomains':
         settings.trustedDomains = list(cell).map((domain) => domain.toLowerCase());
         break;
+      case 'dailyRecipientLimit': {
+        // A typed "1,500" is text, so its separators are dropped before it is read.
+        const limit = typeof cell === 'number' ? cell : Number(text(cell).replace(/[\s,_]/g, ''));
+        if (Number.isInteger(limit) && limit > 0) settings.dailyRecipientLimit = limit;
+        break;
+      }
       default:
         if (text(cell).trim() !== '') settings[key] = text(cell).trim();
     }

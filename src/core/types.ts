@@ -67,6 +67,11 @@ export interface Settings {
   trustedDomains: string[];
   /** When true, a reply or comment needs an explicit DMARC or DKIM pass. */
   requireAuthPass: boolean;
+  /**
+   * Recipients the support account may send to in 24 hours. Near it, notifications to agents
+   * wait for an hourly digest, so that mail to customers still goes out.
+   */
+  dailyRecipientLimit: number;
 }
 
 export interface Attachment {
@@ -113,7 +118,9 @@ export type MessageState =
   | 'skipped'
   | 'held'
   | 'quarantined'
-  | 'duplicate';
+  | 'duplicate'
+  /** A notification that waits for the next digest because the daily recipient limit is near. */
+  | 'digest';
 
 /** One row of the Messages tab: an inbound message, an outgoing message or a note. */
 export interface MessageRecord {

@@ -417,7 +417,8 @@ function threadHasKey(threadId: string, key: string): boolean {
 
 function sentSearchHasKey(message: OutgoingMessage): boolean {
   const page = gmail().Users!.Messages!.list('me', {
-    q: `in:sent newer_than:7d subject:"[#${message.ticket}]"`,
+    // A digest covers several tickets and has no ticket number in its subject.
+    q: `in:sent newer_than:7d subject:"${message.ticket > 0 ? `[#${message.ticket}]` : 'plusdesk digest'}"`,
     maxResults: 50,
   });
   for (const candidate of page.messages ?? []) {

@@ -194,7 +194,9 @@ export async function processInbox(): Promise<InboxRunSummary> {
   const properties = PropertiesService.getScriptProperties();
   const stored = properties.getProperties();
   let { mail, queued } = poll(stored);
-  if (mail.ids.length === 0 && !hasUnfinishedWork(stored) && !queued) {
+  const digestDue = Number.parseInt(stored[PROPERTY.digestDue] ?? '', 10);
+  const digest = Number.isFinite(digestDue) && digestDue <= started;
+  if (mail.ids.length === 0 && !hasUnfinishedWork(stored) && !queued && !digest) {
     // After a search the stored id is missing or expired, so the new one saves the next search.
     if (mail.source === 'search' && mail.historyId !== '') {
       properties.setProperty(PROPERTY.historyId, mail.historyId);
@@ -243,7 +245,7 @@ async function processLocked(
   const ownLabelIds = labelIds === null ? [] : Object.values(labelIds);
 
   let stopReason = '';
-  if (!(await run.handleQueued())) stopReason = 'a send failed; the next run retries';
+  if (!(await run.handleQueued()) || !(await run.sendDigests())) stopReason = 'a send failed; the next run retries';
   const labels: Record<string, { ids: string[]; archive: boolean }> = {};
   const mark = (id: string, label: LabelName, archive: boolean) => {
     const entry = (labels[label] ??= { ids: [], archive });
@@ -323,6 +325,7 @@ async function processLocked(
     ...store.settle(),
     ...mailer.settle(recorded),
     [PROPERTY.queueCheck]: JSON.stringify({ rows: store.messagesLastRow }),
+    [PROPERTY.digestDue]: String(run.digestDue() ?? ''),
   };
   if (checkpoint !== null && checkpoint !== stored[PROPERTY.historyId]) progress[PROPERTY.historyId] = checkpoint;
   properties.setProperties(progress);

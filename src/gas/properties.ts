@@ -19,6 +19,11 @@ export const PROPERTY = {
    * reads the row below it with the history, and a filled row means the sidebar queued work.
    */
   queueCheck: 'PLUSDESK_QUEUE_CHECK',
+  /**
+   * When the notifications waiting for the digest are due (epoch ms), or '' when none wait, so
+   * that a run without new mail still sends the digest.
+   */
+  digestDue: 'PLUSDESK_DIGEST_DUE',
   /** The support address the project runs as, written by setup() so runs need no Session call. */
   support: 'PLUSDESK_SUPPORT_ADDRESS',
   /** JSON map of plusdesk label names to Gmail label ids, so runs need no label listing. */

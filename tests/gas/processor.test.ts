@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIGEST_INTERVAL_MS } from '../../src/core/process';
 import { applyAction } from '../../src/core/actions';
 import {
   agentToRow,
@@ -137,6 +138,7 @@ describe('setup', () => {
       'Auto-acknowledge new tickets',
       'Trusted domains without DMARC',
       'Require DMARC or DKIM pass',
+      'Daily recipient limit',
     ]);
     expect(rows[0]?.[1]).toBe(SUPPORT);
   });
@@ -568,6 +570,35 @@ describe('queued sidebar work', () => {
     gas.properties.script.set(PROPERTY.sheetId, 'no-such-sheet');
     await expect(project.processInbox()).rejects.toThrow();
     expect(logEvents(gas).some((event) => event.event === 'queue_check_failed')).toBe(true);
+  });
+});
+
+describe('hourly digest', () => {
+  it('is sent by a run without new mail once due', async () => {
+    const project = await desk();
+    const { gas } = project;
+    appendRows(gas, TAB.settings, [['Daily recipient limit', 2]]);
+    await project.processInbox();
+    gas.mailbox.deliver(customerMail(1));
+    gas.mailbox.deliver(customerMail(2));
+    expect((await project.processInbox()).status).toBe('done');
+    expect(sentKeys(await sentMail(gas))).toEqual([]);
+    const waiting = readMessages(gas).filter((row) => row.state === 'digest');
+    expect(waiting).toHaveLength(2);
+    const due = Date.parse(waiting[0]!.time) + DIGEST_INTERVAL_MS;
+    expect(gas.properties.script.get(PROPERTY.digestDue)).toBe(String(due));
+
+    gas.clock.advance(due - 60_000 - gas.clock.now());
+    expect((await project.processInbox()).status).toBe('idle');
+    gas.clock.advance(60_000);
+    expect((await project.processInbox()).status).toBe('done');
+    const digests = await sentMail(gas);
+    expect(digests.map((message) => message.subject)).toEqual(
+      DEMO_TEAM.filter((agent) => agent.active && agent.notifyNew).map(() => 'plusdesk digest: 2 updates on 2 tickets'),
+    );
+    expect(readMessages(gas).filter((row) => row.state === 'digest')).toEqual([]);
+    expect(gas.properties.script.get(PROPERTY.digestDue)).toBe('');
+    expect((await project.processInbox()).status).toBe('idle');
   });
 });
 

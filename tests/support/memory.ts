@@ -22,7 +22,7 @@ export class MemoryStore implements TicketStore {
   snapshot: DeskSnapshot;
   saves = 0;
 
-  constructor(init: Partial<DeskSnapshot> & { settings?: Partial<Settings> } = {}) {
+  constructor(init: Partial<Omit<DeskSnapshot, 'settings'>> & { settings?: Partial<Settings> } = {}) {
     this.snapshot = {
       tickets: init.tickets ?? [],
       messages: init.messages ?? [],
