@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { buildProject, PROJECTS } from '../scripts/build';
 import { messageKey } from '../src/core/compose';
 import { PROPERTY } from '../src/gas/properties';
-import { TAB } from '../src/core/sheet';
-import { agentToRow } from '../src/core/sheet';
+import { DIGEST_WAIT } from '../src/core/process';
+import { agentToRow, rowToMessage, TAB } from '../src/core/sheet';
 import { createAppsScript, type AppsScript } from '../tests/gas/emulator';
 import { addresses, headerValue } from '../tests/gas/emulator/message-headers';
 import { loadBundle } from '../tests/gas/load-bundle';
@@ -66,6 +66,14 @@ export interface SentRecord {
   recipients: string[];
 }
 
+export interface DigestedRecord {
+  /** Key of the notification that waited. */
+  key: string;
+  recipients: string[];
+  /** True once a digest carried it. */
+  sent: boolean;
+}
+
 export interface EmulationResult {
   processor: ProcessorName;
   teamAddress: boolean;
@@ -86,6 +94,10 @@ export interface EmulationResult {
   sent: SentRecord[];
   /** Rows of the Sheet tabs at the end. */
   sheetRows: Record<string, number>;
+  /** Notifications that waited for the hourly digest, from the Messages tab (plusdesk only). */
+  digested: DigestedRecord[];
+  /** System rows saying that notifications switched to the digest. */
+  digestNotices: number;
   wallMs: number;
 }
 
@@ -391,6 +403,18 @@ export async function emulate(workload: Workload, options: EmulationOptions): Pr
     if (minuteEnd - workload.start >= (day + 1) * 24 * 60 * MINUTE) options.onDay?.(++day, nextMessage);
   }
 
+  const digested: DigestedRecord[] = [];
+  let digestNotices = 0;
+  if (options.processor === 'plusdesk') {
+    for (const row of gas.spreadsheets.values(sheetId, TAB.messages).slice(1)) {
+      const record = rowToMessage(row.map((cell) => (cell instanceof Date ? cell.toISOString() : cell)));
+      if (record.kind === 'system' && record.reason.startsWith('Notifications to agents now wait')) digestNotices++;
+      if (record.kind !== 'notification' || !record.reason.includes(DIGEST_WAIT)) continue;
+      const recipients = record.author.split(',').map((email) => email.trim().toLowerCase()).filter((email) => email !== '');
+      digested.push({ key: record.key, recipients, sent: record.state === 'sent' });
+    }
+  }
+
   const sheetRows: Record<string, number> = {};
   const names = gas.spreadsheets.sheetNames(sheetId);
   for (const name of names) sheetRows[name] = Math.max(0, gas.spreadsheets.sheet(sheetId, name).lastRow() - 1);
@@ -405,6 +429,8 @@ export async function emulate(workload: Workload, options: EmulationOptions): Pr
     starAppliedBeforeRun,
     sent: collectSent(gas),
     sheetRows,
+    digested,
+    digestNotices,
     wallMs: performance.now() - wallStart,
   };
 }

@@ -44,6 +44,7 @@ export interface JobResult {
   newTicket: ReturnType<typeof newTicketRecipients>;
   agents: AgentLoad[];
   misses: MissReport;
+  digest: { waited: number; carried: number; digestsSent: number; notices: number };
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -71,9 +72,15 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     },
     newTicket: newTicketRecipients(result.sent),
     agents: agentLoad(workload, result),
+    digest: {
+      waited: result.digested.length,
+      carried: result.digested.filter((item) => item.sent).length,
+      digestsSent: result.sent.filter((message) => message.event === 'digest').length,
+      notices: result.digestNotices,
+    },
     misses: plusdesk
       ? checkMisses(workload, result)
-      : { checked: 0, misses: 0, missesByKind: {}, missesByRoutingTable: 0, examples: [] },
+      : { checked: 0, misses: 0, missesByKind: {}, missesByRoutingTable: 0, inDigest: 0, examples: [] },
   };
 }
 

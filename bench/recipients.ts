@@ -17,6 +17,8 @@ export interface DailyRecipients {
   maxInternal: number;
   /** Largest day's recipients outside it (customers). */
   maxExternal: number;
+  /** Largest day's recipients in all. */
+  maxTotal: number;
   meanInternal: number;
   meanExternal: number;
   days: number;
@@ -40,6 +42,7 @@ function daily(workload: Workload, entries: { time: number; internal: number; ex
   return {
     maxInternal: Math.max(0, ...days.map((day) => day.internal)),
     maxExternal: Math.max(0, ...days.map((day) => day.external)),
+    maxTotal: Math.max(0, ...days.map((day) => day.internal + day.external)),
     meanInternal: days.reduce((sum, day) => sum + day.internal, 0) / count,
     meanExternal: days.reduce((sum, day) => sum + day.external, 0) / count,
     days: days.length,
@@ -84,32 +87,46 @@ export function newTicketRecipients(sent: SentRecord[]): { notifications: number
 
 export interface AgentLoad {
   agent: string;
-  /** Emails plusdesk sent the agent, per day with traffic. */
+  /** Emails plusdesk sent the agent, digests included, per day with traffic. */
   plusdeskPerDay: number;
+  /** Emails the agent would get if every notification went out at once, without the digest. */
+  routedPerDay: number;
   /** Emails the agent gets when everyone is copied on every message, per day with traffic. */
   copiedPerDay: number;
+  /** New-ticket notifications among routedPerDay: the whole team gets each one. */
+  newTicketPerDay: number;
   /** 1 - plusdesk / copied. */
   reduction: number;
+  /** 1 - routed / copied: what the routing table alone saves. */
+  routedReduction: number;
 }
 
 /**
  * Emails each agent receives: plusdesk's notifications to them (a team-address message reaches
- * every agent), against every message of every conversation that someone else wrote.
+ * every agent), against every message of every conversation that someone else wrote. The routed
+ * figure counts each notification that waited for a digest as its own email instead of the
+ * digest.
  */
 export function agentLoad(workload: Workload, result: EmulationResult): AgentLoad[] {
   const messages = workload.messages.slice(0, result.delivered);
   const days = new Set(messages.map((message) => dayOf(workload, message.time))).size || 1;
   const team = normalizeEmail(workload.teamAddress);
+  const reaches = (recipients: string[], agent: string) => recipients.includes(agent) || recipients.includes(team);
   return workload.agents.map((agent) => {
-    const plusdesk = result.sent.filter(
-      (message) => message.recipients.includes(agent.email) || message.recipients.includes(team),
-    ).length;
+    const received = result.sent.filter((message) => reaches(message.recipients, agent.email));
+    const digests = received.filter((message) => message.event === 'digest').length;
+    const waited = result.digested.filter((item) => reaches(item.recipients, agent.email)).length;
+    const routed = received.length - digests + waited;
+    const newTickets = messages.filter((message) => message.kind === 'new-ticket' && message.author !== agent.email).length;
     const copied = messages.filter((message) => message.author !== agent.email).length;
     return {
       agent: agent.email,
-      plusdeskPerDay: plusdesk / days,
+      plusdeskPerDay: received.length / days,
+      routedPerDay: routed / days,
       copiedPerDay: copied / days,
-      reduction: copied === 0 ? 0 : 1 - plusdesk / copied,
+      newTicketPerDay: newTickets / days,
+      reduction: copied === 0 ? 0 : 1 - received.length / copied,
+      routedReduction: copied === 0 ? 0 : 1 - routed / copied,
     };
   });
 }
@@ -122,6 +139,8 @@ export interface MissReport {
   missesByKind: Partial<Record<MessageKind, number>>;
   /** The same check against plusdesk's own routing table (followers only for replies and comments). */
   missesByRoutingTable: number;
+  /** Agent-message pairs that reached the agent in a digest, an hour late at most. */
+  inDigest: number;
   examples: string[];
 }
 
@@ -149,7 +168,8 @@ export function checkMisses(workload: Workload, result: EmulationResult): MissRe
     starsByTicket.set(star.ticket, list);
   });
 
-  const report: MissReport = { checked: 0, misses: 0, missesByKind: {}, missesByRoutingTable: 0, examples: [] };
+  const digested = new Map(result.digested.map((item) => [item.key, item]));
+  const report: MissReport = { checked: 0, misses: 0, missesByKind: {}, missesByRoutingTable: 0, inDigest: 0, examples: [] };
   const messages: WorkloadMessage[] = workload.messages.slice(0, result.delivered);
   for (const message of messages) {
     const run = result.handledIn[message.index] ?? -1;
@@ -189,11 +209,15 @@ export function checkMisses(workload: Workload, result: EmulationResult): MissRe
       state.lastReplier = message.author;
     }
     report.checked++;
-    const notification = byKey.get(notificationKey(message.messageId));
-    const reached = new Set(notification?.recipients ?? []);
-    const got = (agent: string) => reached.has(agent) || reached.has(team);
+    const key = notificationKey(message.messageId);
+    const reached = new Set(byKey.get(key)?.recipients ?? []);
+    const waited = digested.get(key);
+    const inDigest = new Set(waited?.sent === true ? waited.recipients : []);
+    const viaDigest = (agent: string) => !reached.has(agent) && !reached.has(team) && (inDigest.has(agent) || inDigest.has(team));
+    const got = (agent: string) => reached.has(agent) || reached.has(team) || viaDigest(agent);
     const wanted = new Set(concerned.filter((agent) => agent !== message.author));
     for (const agent of wanted) {
+      if (viaDigest(agent)) report.inDigest++;
       if (got(agent)) continue;
       report.misses++;
       report.missesByKind[message.kind] = (report.missesByKind[message.kind] ?? 0) + 1;

@@ -257,6 +257,8 @@ function printPeople(specs: readonly WorkloadSpec[], jobs: Map<string, JobResult
       `${whole(Math.min(...perAgent))}-${whole(Math.max(...perAgent))}`,
       `${whole(Math.min(...copied))}-${whole(Math.max(...copied))}`,
       `${percent(Math.min(...reductions))}`,
+      `${percent(Math.min(...plusdesk.agents.map((agent) => agent.routedReduction)))}`,
+      `${plusdesk.digest.waited} (${plusdesk.digest.digestsSent} digests)`,
       `${plusdesk.misses.misses} of ${plusdesk.misses.checked} (${plusdesk.misses.missesByRoutingTable} by routing table)`,
       whole(plusdesk.summary.urlFetchRequestsMaxPerDay),
     ]);
@@ -272,6 +274,8 @@ function printPeople(specs: readonly WorkloadSpec[], jobs: Map<string, JobResult
         'plusdesk per agent',
         'everyone copied',
         'min reduction',
+        'without digest',
+        'waited for digest',
         'missed (agent, message)',
         'UrlFetch requests (quota 100,000)',
       ],

@@ -89,6 +89,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * notifications to agents wait for the digest and acknowledgements are not sent.
  */
 const CUSTOMER_SHARE = 0.25;
+/** Words of the reason of a notification row that waits for the digest, kept after it is sent. */
+export const DIGEST_WAIT = 'waits for the hourly digest';
 /** A digest goes out once its oldest notification has waited this long. */
 export const DIGEST_INTERVAL_MS = 60 * 60 * 1000;
 /** Characters of a notification kept for its line in the digest. */
@@ -320,7 +322,7 @@ export class Run {
         ...record,
         state: 'digest',
         messageId: '',
-        reason: `${event} notification waits for the hourly digest: ${used}`,
+        reason: `${event} notification ${DIGEST_WAIT}: ${used}`,
         summary: digestSummary(message),
       };
       if (!this.digestAnnounced) {
@@ -374,6 +376,8 @@ export class Run {
       if (items.length === 0) continue;
       const message = composeDigest({ recipient, items, limit }, this.compose);
       if (desk.hasOutgoing(message.key)) continue;
+      // The digest waits as well once the whole limit is used; a later run sends it.
+      if (this.recipientsUsed + 1 > limit) return true;
       try {
         await this.sendOnce(message);
       } catch (error) {
