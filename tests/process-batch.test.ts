@@ -3,7 +3,7 @@
  * is repeated by the next run without sending anything twice.
  */
 import { describe, expect, it } from 'vitest';
-import type { InboundMail } from '../src/core/ports';
+import type { InboundMail, Mailer } from '../src/core/ports';
 import { processMail, Run } from '../src/core/process';
 import type { OutgoingMessage } from '../src/core/types';
 import { agents, ManualClock, MemoryMailer, MemoryStore, rawMail, silentLog, testSigner } from './support/memory';
@@ -26,7 +26,7 @@ function mailbox(): InboundMail[] {
   return mails;
 }
 
-function deps(store: MemoryStore, mailer: MemoryMailer) {
+function deps(store: MemoryStore, mailer: Mailer) {
   return { store, mailer, signer: testSigner, clock: new ManualClock(), log: silentLog };
 }
 
@@ -65,6 +65,30 @@ describe('batched handling', () => {
     expect(new Set(keys(mailer.sent)).size).toBe(mailer.sent.length);
     expect(mailer.sent).toHaveLength(6);
     expect(store.snapshot.tickets).toHaveLength(3);
+  });
+});
+
+describe('a message the server rejects', () => {
+  it('keeps its row as skipped with the reason', async () => {
+    const store = new MemoryStore({ team: agents('Alice', 'Bob') });
+    const mailer = new MemoryMailer();
+    const rejecting: Mailer = {
+      send: (message: OutgoingMessage) => mailer.send(message),
+      wasSent: (message: OutgoingMessage) => mailer.wasSent(message),
+      sendAll: (messages: OutgoingMessage[]) => {
+        const [first, ...rest] = messages;
+        for (const message of rest) mailer.send(message);
+        return first === undefined ? [] : [{ key: first.key, reason: 'Gmail rejected it (HTTP 400: Invalid To header)' }];
+      },
+    };
+    const run = await Run.start(deps(store, rejecting));
+    await run.handleBatch(mailbox().slice(0, 2));
+    const report = await run.finish();
+
+    const rows = store.snapshot.messages.filter((row) => row.key !== '');
+    expect(rows.map((row) => row.state)).toEqual(['skipped', 'sent']);
+    expect(rows[0]!.reason).toBe('notification not sent: Gmail rejected it (HTTP 400: Invalid To header)');
+    expect(report.sent.map((message) => message.key)).toEqual([rows[1]!.key]);
   });
 });
 

@@ -44,8 +44,17 @@ export interface Mailer {
   send(message: OutgoingMessage): MaybePromise<void>;
   /** Reports whether a message with this key was already sent (a crash may hide a send). */
   wasSent(message: OutgoingMessage): MaybePromise<boolean>;
-  /** Sends every message not sent yet, at once where the runtime can; throws if any fails. */
-  sendAll?(messages: OutgoingMessage[]): MaybePromise<void>;
+  /**
+   * Sends every message not sent yet, at once where the runtime can. Returns the messages the
+   * mail server rejected as invalid, which no retry can send; throws if any other send fails.
+   */
+  sendAll?(messages: OutgoingMessage[]): MaybePromise<SendRejection[]>;
+}
+
+/** A message the mail server rejected, and its answer. */
+export interface SendRejection {
+  key: string;
+  reason: string;
 }
 
 /** Signs with the desk's secret, which never leaves the adapter. */

@@ -284,12 +284,25 @@ export class Run {
     }
     if (outgoing.length === 0) return;
     const mailer = this.deps.mailer;
+    const rejected = new Map<string, string>();
     if (mailer.sendAll !== undefined) {
-      await mailer.sendAll(outgoing);
+      for (const rejection of await mailer.sendAll(outgoing)) rejected.set(rejection.key, rejection.reason);
     } else {
       for (const message of outgoing) await this.sendOnce(message);
     }
-    this.sent.push(...outgoing.map(sentMessage));
+    this.sent.push(...outgoing.filter((message) => !rejected.has(message.key)).map(sentMessage));
+    if (rejected.size > 0) this.recordRejections(rejected);
+  }
+
+  /** Marks the Messages rows of rejected messages as not sent, with the server's reason. */
+  private recordRejections(rejected: Map<string, string>): void {
+    const desk = this.desk;
+    for (let index = desk.records.length - 1; index >= 0 && desk.isChangeable(index); index--) {
+      const row = desk.records[index]!;
+      const reason = rejected.get(row.key);
+      if (reason === undefined || row.state !== 'sent') continue;
+      desk.update(index, { ...row, state: 'skipped', reason: `${row.reason} not sent: ${reason}` });
+    }
   }
 
   /**

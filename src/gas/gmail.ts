@@ -4,7 +4,7 @@
  * threading headers and thread id set.
  */
 import { toMime } from '../core/mime-writer';
-import type { InboundMail, Mailer } from '../core/ports';
+import type { InboundMail, Mailer, SendRejection } from '../core/ports';
 import type { OutgoingMessage } from '../core/types';
 import { PROPERTY } from './properties';
 
@@ -330,11 +330,12 @@ export class GmailMailer implements Mailer {
 
   /**
    * Sends messages in parallel through the Gmail REST API after one journal write for all of
-   * them. Throws when any send fails; the journal then lets the next run find the ones that went.
+   * them, and returns the ones Gmail rejected as invalid. Throws when any other send fails; the
+   * journal then lets the next run find the ones that went.
    */
-  sendAll(messages: OutgoingMessage[]): void {
+  sendAll(messages: OutgoingMessage[]): SendRejection[] {
     const unsent = messages.filter((message) => !this.wasSent(message));
-    if (unsent.length === 0) return;
+    if (unsent.length === 0) return [];
     this.journal.push(...unsent.map((message) => message.key));
     this.writeJournal();
     const token = ScriptApp.getOAuthToken();
@@ -346,19 +347,23 @@ export class GmailMailer implements Mailer {
       return restRequest(token, 'messages/send', body);
     });
     const responses = fetchAllRest(requests);
+    const rejections: SendRejection[] = [];
     responses.forEach((response, index) => {
       const status = response.getResponseCode();
       if (status === 200) return;
-      const error = restFailure(response, `Sending message ${unsent[index]!.key}`);
+      const key = unsent[index]!.key;
+      const error = restFailure(response, `Sending message ${key}`);
       // Retrying cannot help a message Gmail rejects as invalid, and would block every later
-      // run on it. So it is logged and the run goes on. Quota (429) and server errors are retried.
-      // NOTE: its Messages row still reads sent, and the log line is the only trace of the failure.
+      // run on it. So it is logged, its Messages row says why, and the run goes on. Quota (429)
+      // and server errors are retried.
       if (status >= 400 && status < 500 && status !== 429) {
-        console.error(JSON.stringify({ event: 'send_rejected', key: unsent[index]!.key, status, error: error.message }));
+        console.error(JSON.stringify({ event: 'send_rejected', key, status, error: error.message }));
+        rejections.push({ key, reason: `Gmail rejected it (${error.message})` });
         return;
       }
       throw error;
     });
+    return rejections;
   }
 
   /**
