@@ -51,7 +51,7 @@ export interface Mailer {
   sendAll?(messages: OutgoingMessage[]): MaybePromise<SendRejection[]>;
 }
 
-/** A message the mail server rejected, and its answer. */
+/** A message the mail server rejected, and the reason it gave. */
 export interface SendRejection {
   key: string;
   reason: string;
