@@ -358,6 +358,14 @@ export class Run {
   }
 
   /**
+   * Carries out the work earlier runs and the sidebar left: queued comments and open requests,
+   * and the digests that are due. Returns false when a send failed.
+   */
+  async handleWaiting(): Promise<boolean> {
+    return (await this.handleQueued()) && (await this.sendDigests());
+  }
+
+  /**
    * Sends the digests that are due: once the oldest waiting notification has waited
    * DIGEST_INTERVAL_MS, each recipient gets one message with all of theirs. A digest already
    * in the log is not sent again. Returns false when a send failed.
@@ -969,7 +977,7 @@ export async function processMail(
   const run = await Run.start(deps);
   let done = 0;
   let stopReason = '';
-  if (!(await run.handleQueued()) || !(await run.sendDigests())) return run.finish('a send failed; the next run retries');
+  if (!(await run.handleWaiting())) return run.finish('a send failed; the next run retries');
   for await (const item of mail) {
     if (options.deadline !== undefined && deps.clock.now().getTime() >= options.deadline) {
       stopReason = 'time budget used up; the next run continues';

@@ -245,7 +245,7 @@ async function processLocked(
   const ownLabelIds = labelIds === null ? [] : Object.values(labelIds);
 
   let stopReason = '';
-  if (!(await run.handleQueued()) || !(await run.sendDigests())) stopReason = 'a send failed; the next run retries';
+  if (!(await run.handleWaiting())) stopReason = 'a send failed; the next run retries';
   const labels: Record<string, { ids: string[]; archive: boolean }> = {};
   const mark = (id: string, label: LabelName, archive: boolean) => {
     const entry = (labels[label] ??= { ids: [], archive });

@@ -214,7 +214,7 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   let processed = 0;
   let duplicates = 0;
   let stopReason = '';
-  if (!(await run.handleQueued())) stopReason = 'a send failed';
+  if (!(await run.handleWaiting())) stopReason = 'a send failed';
 
   let done = 0;
   for await (const mail of stopReason === '' ? inDateOrder(sources) : []) {

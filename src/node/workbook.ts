@@ -98,7 +98,9 @@ export class WorkbookStore implements TicketStore {
 
   private async write(changes: DeskChanges): Promise<void> {
     if (this.snapshot === null) await this.load();
-    const next = applyChanges(this.snapshot!, structuredClone(changes));
+    // The desk replaces tickets and rows instead of changing them, so they are not copied, which
+    // would hold every row of a large run twice.
+    const next = applyChanges(this.snapshot!, changes);
     await writeWorkbook(this.options.path, next);
     this.snapshot = next;
   }
