@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InboundMail } from '../src/core/ports';
-import { DIGEST_INTERVAL_MS, processMail } from '../src/core/process';
+import { DIGEST_INTERVAL_MS, processMail, Run } from '../src/core/process';
 import { defaultSettings, rowsToSettings } from '../src/core/sheet';
 import { plusAddress } from '../src/core/address';
 import type { MessageRecord, Settings } from '../src/core/types';
@@ -147,6 +147,20 @@ describe('digest', () => {
     await run([]);
 
     expect(mailer.sent).toHaveLength(count);
+  });
+});
+
+describe('digest past the whole limit', () => {
+  it('waits and is tried again an hour later', async () => {
+    const { store, mailer, clock, run } = desk({ dailyRecipientLimit: 10 });
+    store.snapshot.messages.push(sentRow('2026-03-02T11:30:00.000Z', 10));
+    await run([newTicket(1)]);
+    clock.advance(DIGEST_INTERVAL_MS);
+
+    const waiting = await Run.start({ store, mailer, signer: testSigner, clock, log: silentLog });
+    expect(await waiting.handleWaiting()).toBe(true);
+    expect(mailer.sent).toEqual([]);
+    expect(waiting.digestDue()).toBe(clock.now().getTime() + DIGEST_INTERVAL_MS);
   });
 });
 

@@ -140,6 +140,8 @@ export class Run {
   private recipientsUsed: number;
   /** True once the log records that notifications wait for the digest. */
   private digestAnnounced: boolean;
+  /** Time before which no digest is tried again (epoch ms), after one the limit held back. */
+  private digestRetry = 0;
 
   constructor(
     private readonly deps: RunDependencies,
@@ -397,8 +399,11 @@ export class Run {
       if (items.length === 0) continue;
       const message = composeDigest({ recipient, items, limit }, this.compose);
       if (desk.hasOutgoing(message.key)) continue;
-      // The digest waits as well once the whole limit is used; a later run sends it.
-      if (this.recipientsUsed + 1 > limit) return true;
+      // The digest waits as well once the whole limit is used, and is tried again an hour later.
+      if (this.recipientsUsed + 1 > limit) {
+        this.digestRetry = this.deps.clock.now().getTime() + DIGEST_INTERVAL_MS;
+        return true;
+      }
       try {
         await this.sendOnce(message);
       } catch (error) {
@@ -432,7 +437,7 @@ export class Run {
       const time = Date.parse(row.time);
       oldest = Math.min(oldest, Number.isFinite(time) ? time : 0);
     }
-    return Number.isFinite(oldest) ? oldest + DIGEST_INTERVAL_MS : null;
+    return Number.isFinite(oldest) ? Math.max(oldest + DIGEST_INTERVAL_MS, this.digestRetry) : null;
   }
 
   /**
