@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildProject, PROJECTS } from '../scripts/build';
 import { messageKey } from '../src/core/compose';
 import { PROPERTY } from '../src/gas/properties';
-import { DIGEST_WAIT } from '../src/core/process';
+import { DIGEST_WAIT } from '../src/core/budget';
 import { agentToRow, rowToMessage, TAB } from '../src/core/sheet';
 import { createAppsScript, type AppsScript } from '../tests/gas/emulator';
 import { addresses, headerValue } from '../tests/gas/emulator/message-headers';

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InboundMail } from '../src/core/ports';
-import { DIGEST_INTERVAL_MS, processMail, Run } from '../src/core/process';
+import { DIGEST_INTERVAL_MS } from '../src/core/budget';
+import { processMail, Run } from '../src/core/process';
 import { defaultSettings, rowsToSettings } from '../src/core/sheet';
 import { plusAddress } from '../src/core/address';
 import type { MessageRecord, Settings } from '../src/core/types';

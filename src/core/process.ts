@@ -16,6 +16,7 @@ import {
   type ComposeContext,
   type NotificationEvent,
 } from './compose';
+import { DIGEST_INTERVAL_MS, RecipientBudget } from './budget';
 import { Desk } from './desk';
 import { hashKey } from './hash';
 import { isNoReplyAddress } from './loops';
@@ -83,30 +84,6 @@ const SUMMARY_LENGTH = 500;
  */
 const ACKNOWLEDGEMENT_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-/**
- * Share of the daily recipient limit kept for mail to customers. Once the rest is used,
- * notifications to agents wait for the digest and acknowledgements are not sent.
- */
-const CUSTOMER_SHARE = 0.25;
-/** Words of the reason of a notification row that waits for the digest, kept after it is sent. */
-export const DIGEST_WAIT = 'waits for the hourly digest';
-/** A digest goes out once its oldest notification has waited this long. */
-export const DIGEST_INTERVAL_MS = 60 * 60 * 1000;
-/** Characters of a notification kept for its line in the digest. */
-const DIGEST_SUMMARY_LENGTH = 300;
-
-/** Counts the addresses of an outgoing row: its author cell lists them separated by commas. */
-function recipientCount(record: MessageRecord): number {
-  return record.author.split(',').filter((email) => email.trim() !== '').length;
-}
-
-/** Returns a notification's headline and text without its footer, on one line. */
-function digestSummary(message: OutgoingMessage): string {
-  const flat = message.text.split('\n\n--\n')[0]!.replace(/\s+/g, ' ').trim();
-  return flat.length > DIGEST_SUMMARY_LENGTH ? `${flat.slice(0, DIGEST_SUMMARY_LENGTH - 1)}…` : flat;
-}
-
 interface Plan {
   tickets: Ticket[];
   records: MessageRecord[];
@@ -136,10 +113,7 @@ export class Run {
   private readonly compose: ComposeContext;
   private readonly sent: SentMessage[] = [];
   private readonly outcomes: MessageOutcome[] = [];
-  /** Recipients of the mail sent in the last 24 hours, as the Messages tab records it. */
-  private recipientsUsed: number;
-  /** True once the log records that notifications wait for the digest. */
-  private digestAnnounced: boolean;
+  private readonly budget: RecipientBudget;
   /** Time before which no digest is tried again (epoch ms), after one the limit held back. */
   private digestRetry = 0;
 
@@ -149,17 +123,7 @@ export class Run {
   ) {
     this.desk = desk;
     this.compose = { settings: desk.settings, signer: deps.signer };
-    // NOTE: outgoing rows are dated by the event, so mail sent for a backlog older than a day
-    // is not counted, though Gmail counts it by the time it was sent.
-    const since = deps.clock.now().getTime() - DAY_MS;
-    this.recipientsUsed = 0;
-    this.digestAnnounced = false;
-    for (const record of desk.records) {
-      if (record.state === 'digest') this.digestAnnounced = true;
-      if (record.key !== '' && record.state === 'sent' && Date.parse(record.time) >= since) {
-        this.recipientsUsed += recipientCount(record);
-      }
-    }
+    this.budget = new RecipientBudget(desk.records, desk.settings.dailyRecipientLimit, () => this.now());
   }
 
   static async start(deps: RunDependencies): Promise<Run> {
@@ -222,7 +186,7 @@ export class Run {
     }
     try {
       const plan = this.plan(mail, parsed, messageId);
-      plan.outgoing = this.spend(plan.outgoing, plan.records);
+      plan.outgoing = this.budget.spend(plan.outgoing, plan.records);
       return plan;
     } catch (error) {
       this.deps.log.error('message_failed', { sourceId: mail.sourceId, error: String(error) });
@@ -308,58 +272,6 @@ export class Run {
   }
 
   /**
-   * Keeps the mail the daily recipient limit can afford. Past its agents' share, a notification
-   * waits for the digest (its row in `records` records why) and an acknowledgement is not sent, so
-   * that relays to customers still go out. Returns the mail to send.
-   */
-  private spend(outgoing: OutgoingMessage[], records: MessageRecord[]): OutgoingMessage[] {
-    const limit = this.desk.settings.dailyRecipientLimit;
-    const agentsShare = Math.floor(limit * (1 - CUSTOMER_SHARE));
-    const affordable: OutgoingMessage[] = [];
-    for (const message of outgoing) {
-      const count = message.to.length + message.cc.length;
-      const deferrable = message.kind === 'notification' || message.kind === 'acknowledgement';
-      if (!deferrable || this.recipientsUsed + count <= agentsShare) {
-        this.recipientsUsed += count;
-        affordable.push(message);
-        continue;
-      }
-      const used = `${this.recipientsUsed.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} daily recipients used`;
-      const index = records.findIndex((record) => record.key === message.key);
-      if (index < 0) throw new Error(`no Messages row for outgoing message ${message.key}`);
-      const record = records[index]!;
-      if (message.kind === 'acknowledgement') {
-        records[index] = { ...record, state: 'skipped', messageId: '', reason: `acknowledgement not sent: ${used}` };
-        continue;
-      }
-      const event = message.headers['X-Plusdesk-Event'] ?? message.kind;
-      records[index] = {
-        ...record,
-        state: 'digest',
-        messageId: '',
-        reason: `${event} notification ${DIGEST_WAIT}: ${used}`,
-        summary: digestSummary(message),
-      };
-      if (!this.digestAnnounced) {
-        this.digestAnnounced = true;
-        records.push({
-          time: this.now(),
-          ticket: null,
-          kind: 'system',
-          state: 'processed',
-          author: '',
-          messageId: '',
-          sourceId: '',
-          key: '',
-          reason: `Notifications to agents now wait for an hourly digest: ${used} in 24 hours. Mail to customers still goes out. If the account may send more, raise "Daily recipient limit" in Settings.`,
-          summary: '',
-        });
-      }
-    }
-    return affordable;
-  }
-
-  /**
    * Carries out the work earlier runs and the sidebar left: queued comments and open requests,
    * and the digests that are due. Returns false when a send failed.
    */
@@ -400,7 +312,7 @@ export class Run {
       const message = composeDigest({ recipient, items, limit }, this.compose);
       if (desk.hasOutgoing(message.key)) continue;
       // The digest waits as well once the whole limit is used, and is tried again an hour later.
-      if (this.recipientsUsed + 1 > limit) {
+      if (!this.budget.affords(1)) {
         this.digestRetry = this.deps.clock.now().getTime() + DIGEST_INTERVAL_MS;
         return true;
       }
@@ -411,7 +323,7 @@ export class Run {
         return false;
       }
       this.sent.push(sentMessage(message));
-      this.recipientsUsed += 1;
+      this.budget.count(1);
       desk.append({
         time: this.now(),
         ticket: null,
@@ -888,7 +800,7 @@ export class Run {
         null,
       );
       const records = this.outgoingRecords(outgoing, row.messageId, this.now());
-      for (const message of this.spend(outgoing, records)) {
+      for (const message of this.budget.spend(outgoing, records)) {
         try {
           await this.sendOnce(message);
           this.sent.push(sentMessage(message));

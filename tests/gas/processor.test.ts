@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGEST_INTERVAL_MS } from '../../src/core/process';
+import { DIGEST_INTERVAL_MS } from '../../src/core/budget';
 import { applyAction } from '../../src/core/actions';
 import {
   agentToRow,
@@ -577,7 +577,7 @@ describe('hourly digest', () => {
   it('is sent by a run without new mail once due', async () => {
     const project = await desk();
     const { gas } = project;
-    appendRows(gas, TAB.settings, [['Daily recipient limit', 2]]);
+    appendRows(gas, TAB.settings, [['Daily recipient limit', 3]]);
     await project.processInbox();
     gas.mailbox.deliver(customerMail(1));
     gas.mailbox.deliver(customerMail(2));
