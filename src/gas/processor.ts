@@ -20,7 +20,7 @@ import {
   type NewMail,
 } from './gmail';
 import { ensureLayout } from './layout';
-import { PROPERTY, requireProperty, requireStored } from './properties';
+import { PROPERTY, readMessagesLastRow, requireProperty, requireStored } from './properties';
 import { PENDING_SAVE_LIMIT_BYTES, SheetStore, utf8Length } from './sheet-store';
 import { messagesRowRequest, readMessagesRow } from './sheets-api';
 import { utilitiesSigner } from './signer';
@@ -137,21 +137,6 @@ function labelFor(outcome: MessageOutcome): { label: LabelName; archive: boolean
   }
 }
 
-/**
- * JSON `{ rows }` in PROPERTY.queueCheck: the Messages tab's last row after the last run that
- * read the Sheet. The add-on is another Apps Script project and cannot signal the processor, so
- * a row below it means the sidebar queued a comment or an open request.
- */
-function readQueueCheck(stored: Record<string, string>): number | null {
-  try {
-    const value = JSON.parse(stored[PROPERTY.queueCheck] ?? '') as { rows?: unknown };
-    return typeof value.rows === 'number' ? value.rows : null;
-  } catch {
-    // A missing or hand-edited value only makes the next run read the Sheet.
-    return null;
-  }
-}
-
 /** Result of one poll: new mail, and whether the sidebar queued work. */
 interface Poll {
   mail: NewMail;
@@ -167,7 +152,9 @@ interface Poll {
 function poll(stored: Record<string, string>): Poll {
   const historyId = stored[PROPERTY.historyId] ?? '';
   const sheetId = stored[PROPERTY.sheetId] ?? '';
-  const lastRow = readQueueCheck(stored);
+  // The add-on is another Apps Script project and cannot signal the processor, so a filled row
+  // below the last one a run read means the sidebar queued a comment or an open request.
+  const lastRow = readMessagesLastRow(stored);
   const token = ScriptApp.getOAuthToken();
   const requests: GoogleAppsScript.URL_Fetch.URLFetchRequest[] = [];
   if (historyId !== '') requests.push(historyRequest(token, historyId));

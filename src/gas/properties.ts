@@ -57,3 +57,16 @@ export function requireProperty(
   }
   return value;
 }
+
+/**
+ * Reads the Messages tab's last row as the last run that read the Sheet stored it, or null when
+ * it is missing or was edited by hand.
+ */
+export function readMessagesLastRow(stored: Record<string, string>): number | null {
+  try {
+    const value = JSON.parse(stored[PROPERTY.queueCheck] ?? '') as { rows?: unknown };
+    return typeof value.rows === 'number' && Number.isInteger(value.rows) && value.rows >= 1 ? value.rows : null;
+  } catch {
+    return null;
+  }
+}

@@ -32,7 +32,7 @@ import {
 } from '../core/sheet';
 import { mergeTicket } from '../core/ticket';
 import type { MessageRecord, Ticket } from '../core/types';
-import { PROPERTY } from './properties';
+import { PROPERTY, readMessagesLastRow } from './properties';
 
 type Sheet = GoogleAppsScript.Spreadsheet.Sheet;
 type Spreadsheet = GoogleAppsScript.Spreadsheet.Spreadsheet;
@@ -45,6 +45,16 @@ type Properties = GoogleAppsScript.Properties.Properties;
  */
 export const PENDING_SAVE_LIMIT_BYTES = 400 * 1024;
 const PENDING_CHUNK_BYTES = 8000;
+
+/**
+ * Latest Messages rows a run reads, so that the read stays the same size as the tab grows. The
+ * run needs them for work queued in the sidebar, notifications waiting for the digest, the
+ * recipients of the last 24 hours and duplicates that arrive close together. Joining needs no
+ * old rows: each ticket keeps its recent Message-IDs, and Gmail labels mark what was handled.
+ * NOTE: an estimate of a day of mail for a busy team (two or three rows per message); past
+ * about 4,000 messages a day, the recipient count misses the oldest rows of the 24 hours.
+ */
+export const MESSAGES_WINDOW = 10_000;
 
 /** Reads every data row of a tab (below the header) in one call; returns [] when empty. */
 export function readRows(sheet: Sheet, width: number): Row[] {
@@ -183,6 +193,8 @@ export class SheetStore implements TicketStore {
   /** Sheet row (1-based) of each ticket number, as found at load time. */
   private rowOf = new Map<number, number>();
   private messageCount = 0;
+  /** Messages rows above the ones this run read, below the header. */
+  private messageOffset = 0;
   /** Property keys of pending-save chunks that may hold text, to empty them when clearing. */
   private readonly chunkKeys: Set<string>;
 
@@ -206,7 +218,18 @@ export class SheetStore implements TicketStore {
    * A higher last row in the tab means the sidebar appended rows since.
    */
   get messagesLastRow(): number {
-    return this.messageCount + 1;
+    return this.messageOffset + this.messageCount + 1;
+  }
+
+  /**
+   * Returns the range of the latest MESSAGES_WINDOW rows, by the last row the previous run
+   * stored, and notes the rows above it. Without a stored row, it is every row.
+   */
+  private messagesRange(): string {
+    const lastRow = readMessagesLastRow(this.stored);
+    const first = lastRow === null ? 2 : Math.max(2, lastRow - MESSAGES_WINDOW + 1);
+    this.messageOffset = first - 2;
+    return `${TAB.messages}!A${first}:${column(MESSAGE_HEADERS.length)}`;
   }
 
   load(): DeskSnapshot {
@@ -227,7 +250,7 @@ export class SheetStore implements TicketStore {
     }
     const [ticketRows, messageRows, teamRows, settingRows] = batchRead(this.spreadsheetId, [
       `${TAB.tickets}!A2:${column(TICKET_HEADERS.length)}`,
-      `${TAB.messages}!A2:${column(MESSAGE_HEADERS.length)}`,
+      this.messagesRange(),
       `${TAB.team}!A2:D`,
       `${TAB.settings}!A2:B`,
     ]);
@@ -243,7 +266,7 @@ export class SheetStore implements TicketStore {
     const pending: PendingSave = {
       tickets: changes.tickets.map((mine) => ({ base: this.loadedTickets.get(mine.number) ?? null, mine })),
       appended: changes.appended,
-      updated: changes.updated.map(({ index, record }) => ({ row: index + 2, record })),
+      updated: changes.updated.map(({ index, record }) => ({ row: this.messageOffset + index + 2, record })),
     };
     if (pending.tickets.length === 0 && pending.appended.length === 0 && pending.updated.length === 0) return;
     this.storePending(pending);
@@ -328,7 +351,8 @@ export class SheetStore implements TicketStore {
     const id = this.spreadsheetId;
     let appended = pending.appended;
     if (again && appended.length > 0) {
-      const [rows] = batchRead(id, [`${TAB.messages}!A2:${column(MESSAGE_HEADERS.length)}`]);
+      // The rows of the save that died are the latest ones, so the window finds them.
+      const [rows] = batchRead(id, [this.messagesRange()]);
       const present = new Set(rows!.map((row) => recordIdentity(rowToMessage(padRow(row, MESSAGE_HEADERS.length)))));
       appended = appended.filter((record) => !present.has(recordIdentity(record)));
     }

@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGEST_INTERVAL_MS } from '../../src/core/budget';
+import { MESSAGES_WINDOW } from '../../src/gas/sheet-store';
 import { applyAction } from '../../src/core/actions';
 import {
   agentToRow,
   MESSAGE_HEADERS,
+  messageToRow,
   SETTINGS_HEADERS,
   TAB,
   TEAM_HEADERS,
@@ -570,6 +572,43 @@ describe('queued sidebar work', () => {
     gas.properties.script.set(PROPERTY.sheetId, 'no-such-sheet');
     await expect(project.processInbox()).rejects.toThrow();
     expect(logEvents(gas).some((event) => event.event === 'queue_check_failed')).toBe(true);
+  });
+});
+
+describe('a long Messages tab', () => {
+  it('is read from its latest rows, and rows there change in place', async () => {
+    const project = await desk();
+    const { gas } = project;
+    await project.processInbox();
+    gas.mailbox.deliver(customerMail(1));
+    expect((await project.processInbox()).status).toBe('done');
+    // Older log rows than one run reads, as a desk in use for months has.
+    const filler = messageToRow({ ...readMessages(gas)[0]!, kind: 'system', state: 'skipped', key: '', sourceId: 'old', reason: 'old row' });
+    appendRows(gas, TAB.messages, Array.from({ length: MESSAGES_WINDOW + 50 }, () => filler));
+    expect((await project.processInbox()).status).toBe('done');
+
+    const time = gas.clock.date().toISOString();
+    const comment = applyAction(readTickets(gas)[0]!, { type: 'comment', text: '@carol can you check?' }, 'bob@example.com', time);
+    writeTicket(gas, comment.ticket);
+    appendMessage(gas, comment.record!);
+    const ranges: string[] = [];
+    const api = gas.globals.Sheets.Spreadsheets.Values;
+    const batchGet = api.batchGet.bind(api);
+    api.batchGet = ((id: string, args: { ranges?: string[] } = {}) => {
+      ranges.push(...(args.ranges ?? []));
+      return batchGet(id, args);
+    }) as typeof api.batchGet;
+    const lastRow = (JSON.parse(gas.properties.script.get(PROPERTY.queueCheck)!) as { rows: number }).rows;
+    expect((await project.processInbox()).status).toBe('done');
+
+    const firstRows = ranges.flatMap((range) => /^Messages!A(\d+):/.exec(range)?.[1] ?? []).map(Number);
+    expect(firstRows).toEqual([lastRow - MESSAGES_WINDOW + 1]);
+    const rows = readMessages(gas);
+    const queued = rows.findIndex((record) => record.kind === 'comment');
+    expect(queued).toBeGreaterThan(MESSAGES_WINDOW);
+    expect(rows[queued]!.state).toBe('processed');
+    expect(rows.filter((record) => record.reason === 'old row')).toHaveLength(MESSAGES_WINDOW + 50);
+    expect((await sentMail(gas)).at(-1)!.to).toEqual(['carol@example.com']);
   });
 });
 

@@ -110,10 +110,14 @@ export function readMessages(gas: AppsScript): MessageRecord[] {
     .map(rowToMessage);
 }
 
-/** Writes rows below the existing ones of a tab, as a person would type them in. */
+/**
+ * Writes rows below the existing ones of a tab, as a person would type them in or paste them,
+ * which adds grid rows when they do not fit.
+ */
 export function appendRows(gas: AppsScript, tab: string, rows: Row[]): void {
   const sheet = gas.spreadsheets.sheet(sheetIdOf(gas), tab);
   const start = sheet.lastRow() + 1;
+  sheet.maxRows = Math.max(sheet.maxRows, start + rows.length - 1);
   rows.forEach((row, r) =>
     row.forEach((value, c) => {
       sheet.ensure(start + r, c + 1).value = value;
