@@ -51,8 +51,8 @@ const PENDING_CHUNK_BYTES = 8000;
  * run needs them for work queued in the sidebar, notifications waiting for the digest, the
  * recipients of the last 24 hours and duplicates that arrive close together. Joining needs no
  * old rows: each ticket keeps its recent Message-IDs, and Gmail labels mark what was handled.
- * NOTE: an estimate of a day of mail for a busy team (two or three rows per message); past
- * about 4,000 messages a day, the recipient count misses the oldest rows of the 24 hours.
+ * NOTE: the size is an estimate of a day of mail for a busy team, at two or three rows per
+ * message. Past about 4,000 messages a day, the recipient count misses the oldest rows.
  */
 export const MESSAGES_WINDOW = 10_000;
 
