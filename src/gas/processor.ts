@@ -22,7 +22,7 @@ import {
 import { ensureLayout } from './layout';
 import { PROPERTY, readMessagesLastRow, requireProperty, requireStored } from './properties';
 import { PENDING_SAVE_LIMIT_BYTES, SheetStore, utf8Length } from './sheet-store';
-import { messagesRowRequest, readMessagesRow } from './sheets-api';
+import { messagesAfterRequest, readMessagesAfter } from './sheets-api';
 import { utilitiesSigner } from './signer';
 
 /** A run starts no new message after this long; the rest of the six minutes is for saving. */
@@ -145,7 +145,7 @@ interface Poll {
 
 /**
  * Looks for new mail and for work queued in the sidebar in one UrlFetchApp.fetchAll: the first
- * page of the Gmail history and the first Messages row below the last one a run read. Without a
+ * page of the Gmail history and the Messages rows from the last one a run read. Without a
  * stored history id or row, it falls back to a search or reports queued work, so that one full
  * run stores them.
  */
@@ -159,11 +159,11 @@ function poll(stored: Record<string, string>): Poll {
   const requests: GoogleAppsScript.URL_Fetch.URLFetchRequest[] = [];
   if (historyId !== '') requests.push(historyRequest(token, historyId));
   const probe = sheetId !== '' && lastRow !== null;
-  if (probe) requests.push(messagesRowRequest(token, sheetId, lastRow + 1));
+  if (probe) requests.push(messagesAfterRequest(token, sheetId, lastRow));
   const responses = requests.length === 0 ? [] : UrlFetchApp.fetchAll(requests);
   const firstPage = historyId === '' ? undefined : readHistoryResponse(responses[0]!);
   const mail = listNewMail(historyId === '' ? null : historyId, firstPage);
-  const queued = sheetId !== '' && (probe ? readMessagesRow(responses[responses.length - 1]!) : true);
+  const queued = sheetId !== '' && (probe ? readMessagesAfter(responses[responses.length - 1]!) : true);
   return { mail, queued };
 }
 

@@ -31,11 +31,13 @@ export function appendMessages(spreadsheetId: string, records: MessageRecord[]):
 const SHEETS_REST = 'https://sheets.googleapis.com/v4/spreadsheets';
 
 /**
- * Builds a REST request that reads the first cell of Messages row `row`, for a caller that runs it with
- * other requests in one UrlFetchApp.fetchAll. Rows past the end come back with no values.
+ * Builds a REST request that reads column A of the Messages tab from row `lastRow` down, for a
+ * caller that runs it with other requests in one UrlFetchApp.fetchAll. The range starts at a row
+ * that exists, because the API rejects a range below the sheet's grid, and Values.append makes the
+ * grid end at the last row.
  */
-export function messagesRowRequest(token: string, spreadsheetId: string, row: number): GoogleAppsScript.URL_Fetch.URLFetchRequest {
-  const range = encodeURIComponent(`${TAB.messages}!A${row}:A${row}`);
+export function messagesAfterRequest(token: string, spreadsheetId: string, lastRow: number): GoogleAppsScript.URL_Fetch.URLFetchRequest {
+  const range = encodeURIComponent(`${TAB.messages}!A${lastRow}:A`);
   return {
     url: `${SHEETS_REST}/${encodeURIComponent(spreadsheetId)}/values/${range}?valueRenderOption=UNFORMATTED_VALUE`,
     method: 'get',
@@ -45,10 +47,11 @@ export function messagesRowRequest(token: string, spreadsheetId: string, row: nu
 }
 
 /**
- * Reads the response of messagesRowRequest: true when the row has a value. A failed read
- * counts as a filled row, so that a full run reads the Sheet and reports what is wrong with it.
+ * Reads the response of messagesAfterRequest: true when a row below `lastRow` has a value. A
+ * failed read counts as such a row, so that a full run reads the Sheet and reports what is wrong
+ * with it, and stores the last row again.
  */
-export function readMessagesRow(response: GoogleAppsScript.URL_Fetch.HTTPResponse): boolean {
+export function readMessagesAfter(response: GoogleAppsScript.URL_Fetch.HTTPResponse): boolean {
   if (response.getResponseCode() !== 200) {
     console.warn(
       JSON.stringify({ event: 'queue_check_failed', status: response.getResponseCode(), body: response.getContentText().slice(0, 300) }),
@@ -56,5 +59,5 @@ export function readMessagesRow(response: GoogleAppsScript.URL_Fetch.HTTPRespons
     return true;
   }
   const body = JSON.parse(response.getContentText()) as { values?: unknown[][] };
-  return (body.values ?? []).some((row) => row.some((cell) => cell !== ''));
+  return (body.values ?? []).slice(1).some((row) => row.some((cell) => cell !== ''));
 }

@@ -537,6 +537,20 @@ describe('a run that dies', () => {
 });
 
 describe('queued sidebar work', () => {
+  it('is looked for within the grid when the grid ends at the last row', async () => {
+    const project = await desk();
+    const { gas } = project;
+    await project.processInbox();
+    gas.mailbox.deliver(customerMail(1));
+    expect((await project.processInbox()).status).toBe('done');
+    // Values.append inserts the rows it writes, so past the first grid a tab ends at its last row.
+    const messages = gas.spreadsheets.sheet(sheetIdOf(gas), TAB.messages);
+    messages.maxRows = messages.lastRow();
+
+    expect((await project.processInbox()).status).toBe('idle');
+    expect(logEvents(gas).some((event) => event.event === 'queue_check_failed')).toBe(false);
+  });
+
   it('is sent by the next run, which costs two calls when nothing is queued', async () => {
     const project = await desk();
     const { gas } = project;
