@@ -17,11 +17,11 @@ import {
   PROPERTY,
   rawMessage,
   readTickets,
+  roundTrips,
   sentMail,
   SUPPORT,
   tabRows,
   writeTicket,
-  type InboxRunSummary,
   type ProcessorProject,
 } from './support';
 
@@ -177,61 +177,114 @@ async function runUntilSettled(project: ProcessorProject): Promise<string[]> {
 }
 
 let code: string;
-let expected: FinalState;
-let callCount: number;
-let callNames: string[];
 
 beforeAll(async () => {
   code = (await buildBundles()).processor;
-  const project = await initialState(code);
-  const summary = await project.processInbox();
-  expect((summary as InboxRunSummary).status).toBe('done');
-  callCount = project.gas.calls.total();
-  callNames = project.gas.calls.list();
-  expect(await runUntilSettled(project)).toEqual(['idle']);
-  expected = await finalState(project);
 });
 
+interface Sweep {
+  /** Calls of the uninterrupted run. */
+  callCount: number;
+  /** Saves of the uninterrupted run, from its log. */
+  saves: number;
+  expected: FinalState;
+  failures: string[];
+  repairedSaves: number;
+  sendLookups: number;
+}
+
+/**
+ * Runs the desk that `initial` builds once without a crash, then once per service call of that
+ * run with a crash right after the call, and compares what the recovery runs leave behind.
+ * `points` picks the calls to crash after: a crash after a local getter leaves the same state
+ * as a crash after the round trip before it.
+ */
+async function crashEveryCall(
+  initial: (code: string) => Promise<ProcessorProject>,
+  points: (name: string) => boolean = () => true,
+): Promise<Sweep> {
+  const reference = await initial(code);
+  expect((await reference.processInbox()).status).toBe('done');
+  const callCount = reference.gas.calls.total();
+  const callNames = reference.gas.calls.list();
+  const saves = Number(logEvents(reference.gas).filter((event) => event.event === 'run').at(-1)?.saves ?? 0);
+  expect(await runUntilSettled(reference)).toEqual(['idle']);
+  const expected = await finalState(reference);
+
+  const sweep: Sweep = { callCount, saves, expected, failures: [], repairedSaves: 0, sendLookups: 0 };
+  let tried = 0;
+  for (let k = 1; k <= callCount; k++) {
+    if (!points(callNames[k - 1]!)) continue;
+    tried++;
+    const project = await initial(code);
+    project.gas.calls.onCall = (name, count) => {
+      if (count === k) throw new Error(`injected crash after call ${k} (${name})`);
+    };
+    await expect(project.processInbox()).rejects.toThrow(`injected crash after call ${k}`);
+    project.gas.calls.onCall = undefined;
+    // Keys in the send journal are sends the crashed run did not confirm; the rerun looks them up.
+    if ((project.gas.properties.script.get(PROPERTY.journal) ?? '') !== '') sweep.sendLookups++;
+    const logFrom = logEvents(project.gas).length;
+    const statuses = await runUntilSettled(project);
+    if (logEvents(project.gas).slice(logFrom).some((event) => event.event === 'pending_save_written')) sweep.repairedSaves++;
+    const state = await finalState(project);
+    const where = `crash after call ${k} (${callNames[k - 1]}), then runs ${statuses.join(', ')}`;
+    try {
+      expect(state.sent, `${where}: sent mail`).toEqual(expected.sent);
+      expect(state.tickets, `${where}: Tickets rows`).toEqual(expected.tickets);
+      expect(state.messages, `${where}: Messages rows`).toEqual(expected.messages);
+      expect(statuses.at(-1), `${where}: last run`).toBe('idle');
+    } catch (error) {
+      sweep.failures.push(String(error).split('\n')[0]!);
+    }
+  }
+  console.log(
+    `crash points tried: ${tried} of ${callCount} calls; a pending save was written again after ${sweep.repairedSaves}, ` +
+      `sends were left unconfirmed by ${sweep.sendLookups}`,
+  );
+  return sweep;
+}
+
+/** Messages whose rows fill more than one save, so the run saves in the middle and goes on. */
+const LONG_RUN_TICKETS = 175;
+
+/** Creates a desk after setup() with LONG_RUN_TICKETS new tickets with long texts in its mailbox. */
+async function longRunState(code: string): Promise<ProcessorProject> {
+  const project = processorProject(code, { start: START });
+  const { gas } = project;
+  await project.setup();
+  appendRows(gas, TAB.team, TEAM.map(agentToRow));
+  await project.processInbox();
+  const body = 'The nightly export stops halfway and the file is empty. '.repeat(40);
+  for (let i = 1; i <= LONG_RUN_TICKETS; i++) {
+    gas.mailbox.deliver(
+      rawMessage(
+        { From: `customer${i}@shop.example`, To: SUPPORT, Subject: `Export ${i}`, Date: START.toUTCString(), 'Message-ID': `<export${i}@shop.example>` },
+        `${i}: ${body}`,
+      ),
+    );
+  }
+  gas.calls.reset();
+  return project;
+}
+
 describe('processor under crashes', () => {
-  it('uninterrupted run sends each notification once', () => {
-    expect(expected.sent).toHaveLength(new Set(expected.sent).size);
-    expect(expected.tickets).toHaveLength(4);
-    expect(callCount).toBeGreaterThan(20);
+  it('recovers exactly once from a crash after every call', async () => {
+    const sweep = await crashEveryCall(initialState);
+    expect(sweep.expected.sent).toHaveLength(new Set(sweep.expected.sent).size);
+    expect(sweep.expected.tickets).toHaveLength(4);
+    expect(sweep.callCount).toBeGreaterThan(20);
+    expect(sweep.failures).toEqual([]);
+    expect(sweep.repairedSaves).toBeGreaterThan(0);
+    expect(sweep.sendLookups).toBeGreaterThan(0);
   });
 
-  it('every crash point recovers exactly once', async () => {
-    const failures: string[] = [];
-    let repairedSaves = 0;
-    let sendLookups = 0;
-    for (let k = 1; k <= callCount; k++) {
-      const project = await initialState(code);
-      project.gas.calls.onCall = (name, count) => {
-        if (count === k) throw new Error(`injected crash after call ${k} (${name})`);
-      };
-      await expect(project.processInbox()).rejects.toThrow(`injected crash after call ${k}`);
-      project.gas.calls.onCall = undefined;
-      // Keys in the send journal are sends the crashed run did not confirm; the rerun looks them up.
-      if ((project.gas.properties.script.get(PROPERTY.journal) ?? '') !== '') sendLookups++;
-      const logFrom = logEvents(project.gas).length;
-      const statuses = await runUntilSettled(project);
-      if (logEvents(project.gas).slice(logFrom).some((event) => event.event === 'pending_save_written')) repairedSaves++;
-      const state = await finalState(project);
-      const where = `crash after call ${k} (${callNames[k - 1]}), then runs ${statuses.join(', ')}`;
-      try {
-        expect(state.sent, `${where}: sent mail`).toEqual(expected.sent);
-        expect(state.tickets, `${where}: Tickets rows`).toEqual(expected.tickets);
-        expect(state.messages, `${where}: Messages rows`).toEqual(expected.messages);
-        expect(statuses.at(-1), `${where}: last run`).toBe('idle');
-      } catch (error) {
-        failures.push(String(error).split('\n')[0]!);
-      }
-    }
-    console.log(
-      `crash points tried: ${callCount}; a pending save was written again after ${repairedSaves}, ` +
-        `sends were left unconfirmed by ${sendLookups}`,
-    );
-    expect(failures).toEqual([]);
-    expect(repairedSaves).toBeGreaterThan(0);
-    expect(sendLookups).toBeGreaterThan(0);
+  it('recovers exactly once in a run that saves twice', async () => {
+    const sweep = await crashEveryCall(longRunState, (name) => roundTrips([name]).length > 0);
+    expect(sweep.saves).toBe(2);
+    expect(sweep.expected.tickets).toHaveLength(LONG_RUN_TICKETS);
+    expect(sweep.expected.sent).toHaveLength(LONG_RUN_TICKETS);
+    expect(sweep.failures).toEqual([]);
+    expect(sweep.repairedSaves).toBeGreaterThan(1);
   });
 });

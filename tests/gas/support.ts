@@ -174,7 +174,12 @@ export function rawMessage(headers: Record<string, string>, body: string): strin
   return `${lines.join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}\r\n`;
 }
 
-/** Service calls that reach a server: local handles, the OAuth token and response getters left out. */
+/**
+ * Keeps the service calls that reach a server: handle getters, the OAuth token, response getters
+ * and in-process helpers are left out.
+ */
 export function roundTrips(calls: string[]): string[] {
-  return calls.filter((name) => !/^(PropertiesService\.|ScriptApp\.getOAuthToken$|HTTPResponse\.)/.test(name));
+  return calls.filter(
+    (name) => !/^(PropertiesService\.|LockService\.getScriptLock$|ScriptApp\.getOAuthToken$|HTTPResponse\.|Utilities\.|Session\.)/.test(name),
+  );
 }
