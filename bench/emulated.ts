@@ -333,7 +333,8 @@ export async function emulate(workload: Workload, options: EmulationOptions): Pr
   const until = options.until ?? Number.POSITIVE_INFINITY;
   const messages = workload.messages.filter((message) => message.time < until);
   const last = messages[messages.length - 1]?.time ?? workload.start;
-  const end = Math.floor(last / MINUTE) * MINUTE + 30 * MINUTE;
+  // Past the last message, runs go on long enough to send the notifications waiting for a digest.
+  const end = Math.floor(last / MINUTE) * MINUTE + 90 * MINUTE;
 
   const busyRuns: RunRecord[] = [];
   const idle: EmulationResult['idle'] = { runs: 0, calls: {}, callsPerRun: {}, roundTripsPerRun: {} };

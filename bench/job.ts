@@ -38,8 +38,6 @@ export interface JobResult {
   summary: ProcessorSummary;
   recipients: {
     asSent: DailyRecipients;
-    /** The same sends with every whole-team notification counted as one team-address recipient. */
-    asTeamAddress: DailyRecipients;
   };
   newTicket: ReturnType<typeof newTicketRecipients>;
   agents: AgentLoad[];
@@ -61,14 +59,12 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     ...(spec.bundlePath === undefined ? {} : { bundlePath: spec.bundlePath }),
   };
   const result = await emulate(workload, options);
-  const plusdesk = spec.processor === 'plusdesk';
   return {
     spec,
     delivered: result.delivered,
     summary: summarize(result),
     recipients: {
       asSent: recipientsPerDay(workload, result.sent),
-      asTeamAddress: recipientsPerDay(workload, result.sent, plusdesk),
     },
     newTicket: newTicketRecipients(result.sent),
     agents: agentLoad(workload, result),
@@ -78,7 +74,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       digestsSent: result.sent.filter((message) => message.event === 'digest').length,
       notices: result.digestNotices,
     },
-    misses: plusdesk
+    misses: spec.processor === 'plusdesk'
       ? checkMisses(workload, result)
       : { checked: 0, misses: 0, missesByKind: {}, missesByRoutingTable: 0, inDigest: 0, examples: [] },
   };

@@ -55,23 +55,11 @@ function splitRecipients(workload: Workload, recipients: string[]): { internal: 
   return { internal, external: recipients.length - internal };
 }
 
-/** True for a notification that went to the whole team one by one (new ticket, unowned follow-up, held). */
-function toWholeTeam(workload: Workload, sent: SentRecord): boolean {
-  const team = new Set(workload.agents.filter((agent) => agent.active && agent.notifyNew).map((agent) => agent.email));
-  return sent.recipients.length === team.size && sent.recipients.every((email) => team.has(email));
-}
-
-/**
- * Recipients per day as sent. With `asTeamAddress`, a notification that went to every agent one
- * by one is counted as the single team address it would go to when one is set in Settings.
- */
-export function recipientsPerDay(workload: Workload, sent: SentRecord[], asTeamAddress = false): DailyRecipients {
+/** Recipients per day of everything sent. */
+export function recipientsPerDay(workload: Workload, sent: SentRecord[]): DailyRecipients {
   return daily(
     workload,
-    sent.map((message) => {
-      if (asTeamAddress && toWholeTeam(workload, message)) return { time: message.time, internal: 1, external: 0 };
-      return { time: message.time, ...splitRecipients(workload, message.recipients) };
-    }),
+    sent.map((message) => ({ time: message.time, ...splitRecipients(workload, message.recipients) })),
   );
 }
 

@@ -245,6 +245,7 @@ function printPeople(specs: readonly WorkloadSpec[], jobs: Map<string, JobResult
   for (const spec of specs) {
     const plusdesk = jobs.get(`${spec.name}-plusdesk`);
     const baseline = jobs.get(`${spec.name}-baseline`);
+    const teamRun = jobs.get(`${spec.name}-plusdesk-team-address`);
     if (plusdesk === undefined) continue;
     const reductions = plusdesk.agents.map((agent) => agent.reduction);
     const perAgent = plusdesk.agents.map((agent) => agent.plusdeskPerDay);
@@ -252,7 +253,7 @@ function printPeople(specs: readonly WorkloadSpec[], jobs: Map<string, JobResult
     rows.push([
       emulationLabel(spec, plusdesk),
       `${whole(plusdesk.recipients.asSent.maxInternal)} / ${whole(plusdesk.recipients.asSent.maxExternal)}`,
-      `${whole(plusdesk.recipients.asTeamAddress.maxInternal)} / ${whole(plusdesk.recipients.asTeamAddress.maxExternal)}`,
+      teamRun === undefined ? '-' : `${whole(teamRun.recipients.asSent.maxInternal)} / ${whole(teamRun.recipients.asSent.maxExternal)}`,
       baseline === undefined ? '-' : `${whole(baseline.recipients.asSent.maxInternal)} / ${whole(baseline.recipients.asSent.maxExternal)}`,
       `${whole(Math.min(...perAgent))}-${whole(Math.max(...perAgent))}`,
       `${whole(Math.min(...copied))}-${whole(Math.max(...copied))}`,

@@ -152,13 +152,6 @@ export function evaluateTargets(input: TargetInput): Target[] {
     });
   }
 
-  const derived = oneK.recipients.asTeamAddress;
-  const measured = teamRun.recipients.asSent;
-  targets.push({
-    name: 'Check: team-address recipients derived from sends match a run with the address set (1k)',
-    pass: derived.maxInternal === measured.maxInternal && derived.maxExternal === measured.maxExternal,
-    value: `derived ${derived.maxInternal}/${derived.maxExternal}, measured ${measured.maxInternal}/${measured.maxExternal} (largest day internal/external)`,
-  });
   return targets;
 }
 

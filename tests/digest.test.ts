@@ -73,6 +73,7 @@ describe('daily recipient limit', () => {
     expect(notices).toHaveLength(1);
     expect(notices[0]!.reason).toContain('Notifications to agents now wait for an hourly digest: 6 of 8 daily recipients used');
     expect(notices[0]!.reason).toContain('"Daily recipient limit" in Settings');
+    expect(notices[0]!.reason).toContain('Set a "Team group address" in Settings');
   });
 
   it('still relays agent replies to the customer', async () => {

@@ -4,7 +4,7 @@
  * notifications to agents wait for an hourly digest and acknowledgements are not sent, so that
  * replies to customers still go out.
  */
-import type { MessageRecord, OutgoingMessage } from './types';
+import type { MessageRecord, OutgoingMessage, Settings } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
@@ -36,12 +36,15 @@ export class RecipientBudget {
   /** True once the log records that notifications wait for the digest. */
   private announced = false;
 
+  private readonly limit: number;
+
   constructor(
     records: readonly MessageRecord[],
-    private readonly limit: number,
+    private readonly settings: Settings,
     /** The run's clock as ISO 8601 text. */
     private readonly now: () => string,
   ) {
+    this.limit = settings.dailyRecipientLimit;
     // NOTE: outgoing rows are dated by their event, so mail sent for a backlog older than a day
     // is not counted, though Gmail counts it by the time it was sent.
     const since = Date.parse(now()) - DAY_MS;
@@ -119,7 +122,14 @@ export class RecipientBudget {
       messageId: '',
       sourceId: '',
       key: '',
-      reason: `Notifications to agents now wait for an hourly digest: ${this.usage()} in 24 hours. Mail to customers still goes out. If the account may send more, raise "Daily recipient limit" in Settings.`,
+      reason: [
+        `Notifications to agents now wait for an hourly digest: ${this.usage()} in 24 hours. Mail to customers still goes out.`,
+        // A team address makes each new-ticket notification one recipient instead of one per agent.
+        this.settings.teamAddress === '' ? 'Set a "Team group address" in Settings, so that each new ticket costs one recipient.' : '',
+        'If the account may send more, raise "Daily recipient limit" in Settings.',
+      ]
+        .filter((sentence) => sentence !== '')
+        .join(' '),
       summary: '',
     };
   }

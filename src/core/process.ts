@@ -123,7 +123,7 @@ export class Run {
   ) {
     this.desk = desk;
     this.compose = { settings: desk.settings, signer: deps.signer };
-    this.budget = new RecipientBudget(desk.records, desk.settings.dailyRecipientLimit, () => this.now());
+    this.budget = new RecipientBudget(desk.records, desk.settings, () => this.now());
   }
 
   static async start(deps: RunDependencies): Promise<Run> {
