@@ -384,11 +384,12 @@ export class GmailMailer implements Mailer {
   /**
    * Empties the journal once the Sheet contains everything this run sent, and returns the property
    * value to store, for the caller to write with its other properties. Keys of an earlier run
-   * that this run has not planned again stay, unless `recorded` finds them in the Sheet: their
-   * messages may have gone out and are not recorded yet.
+   * that this run has not planned again stay while their messages may still come: `recorded`
+   * drops those in the Sheet, and `listingDone` (the run handled all the mail it listed, which
+   * includes the mail of the run that died) drops the rest, whose messages were deleted.
    */
-  settle(recorded: (key: string) => boolean): Record<string, string> {
-    for (const key of this.leftover) if (recorded(key)) this.leftover.delete(key);
+  settle(recorded: (key: string) => boolean, listingDone: boolean): Record<string, string> {
+    for (const key of this.leftover) if (listingDone || recorded(key)) this.leftover.delete(key);
     const stored = this.journal.length > 0 || this.wroteJournal || this.leftover.size > 0;
     this.journal.length = 0;
     this.journal.push(...this.leftover);

@@ -256,7 +256,7 @@ async function processLocked(
       // labels and history id are written at the end. A run that dies before then finds the
       // saved messages already recorded and only labels them.
       await run.save();
-      mailer.settle(recorded);
+      mailer.settle(recorded, false);
       saves++;
       pendingBytes = 0;
     }
@@ -310,7 +310,7 @@ async function processLocked(
   const checkpoint = checkpointAfter(mail, handled);
   const progress: Record<string, string> = {
     ...store.settle(),
-    ...mailer.settle(recorded),
+    ...mailer.settle(recorded, stopReason === ''),
     [PROPERTY.queueCheck]: JSON.stringify({ rows: store.messagesLastRow }),
     [PROPERTY.digestDue]: String(run.digestDue() ?? ''),
   };

@@ -481,6 +481,23 @@ describe('a run that dies', () => {
     expect(project.gas.properties.script.get(PROPERTY.journal) ?? '').toBe('');
   });
 
+  it('forgets the sends of a crashed run once their message is deleted', async () => {
+    const project = await mailbox();
+    let fetches = 0;
+    project.gas.calls.onCall = (name) => {
+      if (name === 'UrlFetchApp.fetchAll' && ++fetches === 3) throw new Error('injected crash after the sends');
+    };
+    await expect(project.processInbox()).rejects.toThrow('injected crash after the sends');
+    project.gas.calls.onCall = undefined;
+    // Someone deletes the customer's follow-up before the next run.
+    const followUp = project.gas.mailbox.threads()[0]!.messageIds[1]!;
+    project.gas.mailbox.remove(followUp);
+
+    expect((await project.processInbox()).status).toBe('done');
+    expect(project.gas.properties.script.get(PROPERTY.journal) ?? '').toBe('');
+    expect((await project.processInbox()).status).toBe('idle');
+  });
+
   it('failed send is retried by the next run', async () => {
     const project = await mailbox();
     let fetches = 0;

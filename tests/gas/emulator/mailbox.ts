@@ -262,6 +262,11 @@ export class Mailbox {
     return this.createLabel(name, {}).id;
   }
 
+  /** Deletes a message for good, as emptying the trash does: reading it then gets a 404. */
+  remove(id: string): void {
+    if (!this.messages.delete(id)) throw new Error(`Mailbox.remove: no message ${id}`);
+  }
+
   /** Drops every history record, as Gmail does after its retention; older positions get a 404. */
   expireHistory(): void {
     this.events = [];
