@@ -68,17 +68,23 @@ async function finalState(project: ProcessorProject): Promise<FinalState> {
   return { sent, tickets, messages };
 }
 
+/** Creates a desk after setup() with the team and a first run that stored the history id. */
+async function emptyDesk(code: string): Promise<ProcessorProject> {
+  const project = processorProject(code, { start: START });
+  await project.setup();
+  appendRows(project.gas, TAB.team, TEAM.map(agentToRow));
+  await project.processInbox();
+  return project;
+}
+
 /**
  * Creates a desk after setup() with a team, and one earlier ticket (#1) that Bob follows and commented
  * on in the sidebar, with an open-as-ticket request queued by Alice (it becomes #2). The mailbox
  * contains two new tickets (#3, #4), a follow-up, an agent reply to #3 and a comment on #4.
  */
 async function initialState(code: string): Promise<ProcessorProject> {
-  const project = processorProject(code, { start: START });
+  const project = await emptyDesk(code);
   const { gas } = project;
-  await project.setup();
-  appendRows(gas, TAB.team, TEAM.map(agentToRow));
-  await project.processInbox();
 
   const secret = gas.properties.script.get(PROPERTY.secret)!;
   const signer = hmacSigner(secret);
@@ -250,11 +256,8 @@ const LONG_RUN_TICKETS = 175;
 
 /** Creates a desk after setup() with LONG_RUN_TICKETS new tickets with long texts in its mailbox. */
 async function longRunState(code: string): Promise<ProcessorProject> {
-  const project = processorProject(code, { start: START });
+  const project = await emptyDesk(code);
   const { gas } = project;
-  await project.setup();
-  appendRows(gas, TAB.team, TEAM.map(agentToRow));
-  await project.processInbox();
   const body = 'The nightly export stops halfway and the file is empty. '.repeat(40);
   for (let i = 1; i <= LONG_RUN_TICKETS; i++) {
     gas.mailbox.deliver(
