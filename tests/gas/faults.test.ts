@@ -289,5 +289,6 @@ describe('processor under crashes', () => {
     expect(sweep.expected.sent).toHaveLength(LONG_RUN_TICKETS);
     expect(sweep.failures).toEqual([]);
     expect(sweep.repairedSaves).toBeGreaterThan(1);
-  });
+    // About 40 crash points, each with a run of LONG_RUN_TICKETS messages and its recovery.
+  }, 300_000);
 });
