@@ -322,6 +322,8 @@ export class SheetStore implements TicketStore {
       // NOTE: a run that dies between the two tab writes of an unguarded save leaves Tickets and
       // Messages out of step. The processor stops taking messages well before this size.
       this.log.error('save_unguarded', { bytes: size, limit: PENDING_SAVE_LIMIT_BYTES });
+      // An earlier save of this run must not be written again over this one after a crash.
+      if (this.chunkKeys.size > 0) this.clearPending();
       return;
     }
     const chunks = splitUtf8(text, PENDING_CHUNK_BYTES);
