@@ -152,6 +152,34 @@ describe('digest', () => {
   });
 });
 
+describe('recipients after a digest', () => {
+  it('counts the digests, not the notifications they carried', async () => {
+    const { store, clock, run } = desk({ dailyRecipientLimit: 10 });
+    await run([newTicket(1), newTicket(2), newTicket(3)]);
+    clock.advance(DIGEST_INTERVAL_MS);
+    await run([]);
+    await run([newTicket(4)]);
+
+    const waiting = rows(store, 'digest');
+    expect(waiting.map((row) => row.ticket)).toEqual([4]);
+    // Two notifications of three and three digests of one recipient each.
+    expect(waiting[0]!.reason).toContain('9 of 10 daily recipients used');
+  });
+
+  it('waits an hour from when a notification was held, whatever its mail says', async () => {
+    const { mailer, clock, run } = desk();
+    const old = [newTicket(1), newTicket(2), newTicket(3)].map((mail) => ({
+      ...mail,
+      raw: (mail.raw as string).replace(NOW, 'Mon, 02 Mar 2026 08:00:00 +0000'),
+    }));
+    await run(old);
+    clock.advance(60_000);
+    await run([]);
+
+    expect(mailer.sent.filter((message) => message.headers['X-Plusdesk-Event'] === 'digest')).toEqual([]);
+  });
+});
+
 describe('digest past the whole limit', () => {
   it('waits and is tried again an hour later', async () => {
     const { store, mailer, clock, run } = desk({ dailyRecipientLimit: 10 });

@@ -45,12 +45,12 @@ export class RecipientBudget {
     private readonly now: () => string,
   ) {
     this.limit = settings.dailyRecipientLimit;
-    // NOTE: outgoing rows are dated by their event, so mail sent for a backlog older than a day
-    // is not counted, though Gmail counts it by the time it was sent.
     const since = Date.parse(now()) - DAY_MS;
     for (const record of records) {
       if (record.state === 'digest') this.announced = true;
-      if (record.key !== '' && record.state === 'sent' && Date.parse(record.time) >= since) {
+      // A notification a digest carried was not sent itself; the digest's own row counts.
+      const carried = record.reason.includes(DIGEST_WAIT);
+      if (record.key !== '' && record.state === 'sent' && !carried && Date.parse(record.time) >= since) {
         this.used += recipientCount(record);
       }
     }
@@ -105,6 +105,8 @@ export class RecipientBudget {
     const event = message.headers['X-Plusdesk-Event'] ?? message.kind;
     return {
       ...record,
+      // Dated when it starts to wait, so that the digest follows an hour later.
+      time: this.now(),
       state: 'digest',
       messageId: '',
       reason: `${event} notification ${DIGEST_WAIT}: ${this.usage()}`,
@@ -123,7 +125,7 @@ export class RecipientBudget {
       sourceId: '',
       key: '',
       reason: [
-        `Notifications to agents now wait for an hourly digest: ${this.usage()} in 24 hours. Mail to customers still goes out.`,
+        `Notifications to agents now wait for an hourly digest: ${this.usage()} in 24 hours. Agent replies still go out to customers; acknowledgements are skipped.`,
         // A team address makes each new-ticket notification one recipient instead of one per agent.
         this.settings.teamAddress === '' ? 'Set a "Team group address" in Settings, so that each new ticket costs one recipient.' : '',
         'If the account may send more, raise "Daily recipient limit" in Settings.',

@@ -302,6 +302,11 @@ export class Run {
         byRecipient.set(email, rows);
       }
     }
+    // All the digests go out together or wait together, so that no one gets an update twice.
+    if (!this.budget.affords(byRecipient.size)) {
+      this.digestRetry = this.deps.clock.now().getTime() + DIGEST_INTERVAL_MS;
+      return true;
+    }
     const limit = desk.settings.dailyRecipientLimit;
     for (const [recipient, rows] of byRecipient) {
       const items = rows.flatMap((row) => {
@@ -311,11 +316,6 @@ export class Run {
       if (items.length === 0) continue;
       const message = composeDigest({ recipient, items, limit }, this.compose);
       if (desk.hasOutgoing(message.key)) continue;
-      // The digest waits as well once the whole limit is used, and is tried again an hour later.
-      if (!this.budget.affords(1)) {
-        this.digestRetry = this.deps.clock.now().getTime() + DIGEST_INTERVAL_MS;
-        return true;
-      }
       try {
         await this.sendOnce(message);
       } catch (error) {
@@ -502,7 +502,12 @@ export class Run {
     ];
   }
 
-  private outgoingRecords(outgoing: OutgoingMessage[], eventId: string, time: string): MessageRecord[] {
+  /**
+   * Returns the Messages rows of outgoing mail, dated when the run sends it: the daily recipient
+   * limit counts sends by that time, whatever the date of the message that caused them.
+   */
+  private outgoingRecords(outgoing: OutgoingMessage[], eventId: string): MessageRecord[] {
+    const time = this.now();
     return outgoing.map((message) => ({
       time,
       ticket: message.ticket,
@@ -567,7 +572,7 @@ export class Run {
       tickets: [ticket],
       records: [
         record({ ticket: ticket.number, kind: 'customer', reason: note, summary: summarize(text) }),
-        ...this.outgoingRecords(outgoing, messageId, this.eventTime),
+        ...this.outgoingRecords(outgoing, messageId),
       ],
       outgoing,
       outcome: outcome(ticket.number, 'processed', note),
@@ -622,7 +627,7 @@ export class Run {
       tickets: [ticket],
       records: [
         record({ ticket: number, kind: 'customer', summary: summarize(text) }),
-        ...this.outgoingRecords(outgoing, messageId, this.eventTime),
+        ...this.outgoingRecords(outgoing, messageId),
       ],
       outgoing,
       outcome: outcome(number, 'processed'),
@@ -676,7 +681,7 @@ export class Run {
         tickets: [ticket],
         records: [
           record({ ticket: ticket.number, kind: 'comment', summary: summarize(text) }),
-          ...this.outgoingRecords(outgoing, messageId, time),
+          ...this.outgoingRecords(outgoing, messageId),
         ],
         outgoing,
         outcome: { ...outcome(ticket.number, 'processed'), outcome: 'comment' },
@@ -703,7 +708,7 @@ export class Run {
         tickets: [ticket],
         records: [
           record({ ticket: ticket.number, kind: 'reply', reason: notRelayed, summary: summarize(text) }),
-          ...this.outgoingRecords(outgoing, messageId, time),
+          ...this.outgoingRecords(outgoing, messageId),
         ],
         outgoing,
         outcome: outcome(ticket.number, 'processed', notRelayed),
@@ -728,7 +733,7 @@ export class Run {
       tickets: [ticket],
       records: [
         record({ ticket: ticket.number, kind: 'reply', summary: summarize(text) }),
-        ...this.outgoingRecords(outgoing, messageId, time),
+        ...this.outgoingRecords(outgoing, messageId),
       ],
       outgoing,
       outcome: outcome(ticket.number, 'processed'),
@@ -760,7 +765,7 @@ export class Run {
       tickets: [],
       records: [
         record({ ticket: ticket.number, kind: 'system', state: 'held', reason: classification.reason }),
-        ...this.outgoingRecords(outgoing, eventId, this.eventTime),
+        ...this.outgoingRecords(outgoing, eventId),
       ],
       outgoing,
       outcome: outcome(ticket.number, 'held', classification.reason),
@@ -799,7 +804,7 @@ export class Run {
         row.summary,
         null,
       );
-      const records = this.outgoingRecords(outgoing, row.messageId, this.now());
+      const records = this.outgoingRecords(outgoing, row.messageId);
       for (const message of this.budget.spend(outgoing, records)) {
         try {
           await this.sendOnce(message);
