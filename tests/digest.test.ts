@@ -138,6 +138,20 @@ describe('digest', () => {
     expect(sentDigestRows.map((row) => row.author)).toEqual(['alice@example.com', 'bob@example.com', 'carol@example.com']);
   });
 
+  it('answered by an agent opens no ticket', async () => {
+    const { store, mailer, clock, run } = desk({ dailyRecipientLimit: 100 });
+    store.snapshot.messages.push(sentRow('2026-03-02T11:00:00.000Z', 73));
+    await run([newTicket(1)]);
+    clock.advance(DIGEST_INTERVAL_MS);
+    await run([]);
+    const digest = mailer.sent.find((message) => message.headers['X-Plusdesk-Event'] === 'digest')!;
+    const answer = rawMail({ From: 'alice@example.com', To: SUPPORT, Subject: `Re: ${digest.subject}`, Date: NOW }, 'Thanks');
+    await run([{ sourceId: 'answer', threadId: '', raw: answer }]);
+
+    expect(store.snapshot.tickets).toHaveLength(1);
+    expect(store.snapshot.messages.find((row) => row.sourceId === 'answer')!.reason).toContain('reply to a plusdesk digest');
+  });
+
   it('is not sent twice', async () => {
     const { store, mailer, clock, run } = desk({ dailyRecipientLimit: 100 });
     store.snapshot.messages.push(sentRow('2026-03-02T11:00:00.000Z', 73));

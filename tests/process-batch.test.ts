@@ -4,9 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InboundMail, Mailer } from '../src/core/ports';
-import { processMail, Run } from '../src/core/process';
+import { processMail, Run, SettingsError } from '../src/core/process';
+import { plusAddress } from '../src/core/address';
 import type { OutgoingMessage } from '../src/core/types';
-import { agents, ManualClock, MemoryMailer, MemoryStore, rawMail, silentLog, testSigner } from './support/memory';
+import { agents, ManualClock, MemoryMailer, MemoryStore, rawMail, silentLog, SUPPORT, testSigner } from './support/memory';
 
 function mailbox(): InboundMail[] {
   const customers = ['dana', 'eve', 'finn'];
@@ -89,6 +90,40 @@ describe('a message the server rejects', () => {
     expect(rows.map((row) => row.state)).toEqual(['skipped', 'sent']);
     expect(rows[0]!.reason).toBe('notification not sent: Gmail rejected it (HTTP 400: Invalid To header)');
     expect(report.sent.map((message) => message.key)).toEqual([rows[1]!.key]);
+  });
+});
+
+describe('an invalid support address in Settings', () => {
+  it('stops the run before any message is quarantined', async () => {
+    const store = new MemoryStore({ team: agents('Alice'), settings: { supportAddress: 'not-an-address' } });
+    const mailer = new MemoryMailer();
+
+    await expect(processMail(deps(store, mailer), mailbox())).rejects.toThrow(SettingsError);
+    expect(store.saves).toBe(0);
+    expect(mailer.sent).toEqual([]);
+  });
+});
+
+describe('an agent reply with only quoted text', () => {
+  it('is skipped instead of relayed empty', async () => {
+    const store = new MemoryStore({ team: agents('Alice') });
+    const mailer = new MemoryMailer();
+    const [first] = mailbox();
+    const reply = rawMail(
+      {
+        From: 'alice@example.com',
+        To: plusAddress(SUPPORT, testSigner, 1, 'reply'),
+        Subject: 'Re: [#1] Problem 0',
+        'Message-ID': '<alice.1@example.com>',
+      },
+      'On Mon, 2 Mar 2026, Dana wrote:\n> The export fails.',
+    );
+    await processMail(deps(store, mailer), [first!, { sourceId: 'reply', threadId: '', raw: reply }]);
+
+    expect(mailer.sent.map((message) => message.kind)).toEqual(['notification']);
+    const row = store.snapshot.messages.find((record) => record.sourceId === 'reply')!;
+    expect(row.state).toBe('skipped');
+    expect(row.reason).toBe('not relayed: the reply has no text of its own, only quoted text');
   });
 });
 

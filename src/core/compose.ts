@@ -374,6 +374,9 @@ export interface DigestItem {
   key: string;
 }
 
+/** Start of a digest's subject, in lower case as subjectKey returns it. */
+export const DIGEST_SUBJECT = 'plusdesk digest:';
+
 /** Key of a digest: its recipient and the notifications in it, so that a retry matches. */
 export function digestKey(recipient: string, items: DigestItem[]): string {
   return messageKey('digest', recipient, items.map((item) => item.key));
@@ -410,7 +413,7 @@ export function composeDigest(
     ].join('\n');
   });
   const intro = [
-    `plusdesk digest: ${count}.`,
+    `plusdesk digest: ${count}. Replies to this email reach no one: use the addresses below.`,
     `The support mailbox has nearly used its ${input.limit.toLocaleString('en-US')} recipients a day, so notifications are`,
     'sent as one digest an hour and mail to customers still goes out. The Messages tab lists each one.',
   ];
@@ -424,7 +427,7 @@ export function composeDigest(
     to: [{ name: '', email: input.recipient }],
     cc: [],
     replyTo: [],
-    subject: `plusdesk digest: ${count}`,
+    subject: `${DIGEST_SUBJECT} ${count}`,
     text,
     html: '',
     inReplyTo: '',

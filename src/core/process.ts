@@ -5,11 +5,12 @@
  * so a run that dies before it saves is repeated by the next run with the same keys, and the
  * mailer's `wasSent` check keeps each message from going out twice.
  */
-import { ADDRESS_LENGTH, isDeliverable, normalizeEmail, readPlusAddress } from './address';
+import { ADDRESS_LENGTH, isDeliverable, normalizeEmail, readPlusAddress, subjectKey } from './address';
 import { classify, type Classification } from './classify';
 import {
   composeAcknowledgement,
   composeDigest,
+  DIGEST_SUBJECT,
   composeHeldAlert,
   composeNotification,
   composeRelay,
@@ -108,6 +109,11 @@ function fallbackMessageId(parsed: ParsedMessage): string {
   return `no-message-id.${key}@plusdesk.invalid`;
 }
 
+/** A setting that makes processing impossible; nothing is processed until it is fixed. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
 export class Run {
   private readonly desk: Desk;
   private readonly compose: ComposeContext;
@@ -123,6 +129,13 @@ export class Run {
   ) {
     this.desk = desk;
     this.compose = { settings: desk.settings, signer: deps.signer };
+    // Every message would fail on it and be quarantined, so the run stops before the first one.
+    const support = desk.settings.supportAddress;
+    if (!isDeliverable(normalizeEmail(support))) {
+      throw new SettingsError(
+        `The support address "${support}" is not an email address: set "Support address" in the Settings tab (or --support) to the mailbox plusdesk reads.`,
+      );
+    }
     this.budget = new RecipientBudget(desk.records, desk.settings, () => this.now());
   }
 
@@ -439,6 +452,10 @@ export class Run {
       case 'held':
         return this.planHeld(classification, parsed, record, outcome);
       case 'new-ticket':
+        // A digest comes from the support address, so an agent's answer to it lands here.
+        if (this.desk.teamByEmail.has(normalizeEmail(author.email)) && subjectKey(parsed.subject).startsWith(DIGEST_SUBJECT)) {
+          return skip(null, 'reply to a plusdesk digest: answer at the reply address the digest lists for the ticket');
+        }
         return this.planNewTicket(mail, parsed, messageId, classification.note, record, outcome);
       case 'follow-up':
         return this.planFollowUp(mail, parsed, messageId, classification.ticket, record, outcome);
@@ -664,6 +681,17 @@ export class Run {
       kind = 'agent-message';
     }
     const time = this.eventTime;
+
+    // A reply with only the quoted conversation would reach the customer as an empty email.
+    if (kind === 'agent-reply' && text.trim() === '' && parsed.attachments.length === 0) {
+      const reason = 'not relayed: the reply has no text of its own, only quoted text';
+      return {
+        tickets: [],
+        records: [record({ ticket: before.number, kind: 'system', state: 'skipped', reason })],
+        outgoing: [],
+        outcome: outcome(before.number, 'skipped', reason),
+      };
+    }
 
     if (kind === 'comment') {
       const ticket = noteRecent(touch(before, time), { time, kind: 'comment', author: agent.email, summary: summarize(text) });

@@ -9,6 +9,9 @@ import { describeOutgoing, runDemo } from '../node/demo';
 import { DeskBusyError, runLocal, type LocalReport } from '../node/local';
 import { MailboxError } from '../node/mailbox';
 import { readTeam, TeamError } from '../node/team';
+import { WorkbookError } from '../node/workbook';
+import { isDeliverable } from '../core/address';
+import { SettingsError } from '../core/process';
 
 const USAGE = `Usage:
   plusdesk process <mailbox>... [--out DIR] [--team FILE|LIST] [--support ADDRESS] [--json]
@@ -112,7 +115,10 @@ async function processCommand(args: string[]): Promise<void> {
     onWarning: (message) => console.error(`plusdesk: warning: ${message}`),
   };
   if (values.team !== undefined) options.team = readTeam(values.team);
-  if (values.support !== undefined) options.supportAddress = values.support;
+  if (values.support !== undefined) {
+    if (!isDeliverable(values.support)) throw new UsageError(`--support "${values.support}" is not an email address.`);
+    options.supportAddress = values.support;
+  }
   const report = await runLocal(options);
   (bar as SingleBar | null)?.stop();
   if (values.json) console.log(JSON.stringify(jsonReport(report), null, 2));
@@ -170,7 +176,13 @@ async function main(argv: string[]): Promise<number> {
       console.error(`plusdesk: ${error.message}\n\n${USAGE}`);
       return 1;
     }
-    if (error instanceof MailboxError || error instanceof TeamError || error instanceof DeskBusyError) {
+    if (
+      error instanceof MailboxError ||
+      error instanceof TeamError ||
+      error instanceof DeskBusyError ||
+      error instanceof SettingsError ||
+      error instanceof WorkbookError
+    ) {
       console.error(`plusdesk: ${error.message}`);
       return 1;
     }
