@@ -34,18 +34,26 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** Tickets the summary lists, the newest; the workbook has them all. */
+const SUMMARY_TICKETS = 50;
+
 function printSummary(report: LocalReport): void {
   const lines: string[] = [];
   lines.push(
     `Processed ${report.processed} message(s), ${report.duplicates} already seen; ` +
       `sent ${report.outgoing.length}; skipped or held ${report.skipped.length}.`,
   );
+  if (report.waitingForDigest > 0) {
+    lines.push(
+      `${report.waitingForDigest} notification(s) wait for the hourly digest: the daily recipient limit is nearly used (see the Messages tab and Settings).`,
+    );
+  }
   if (report.tickets.length > 0) {
     lines.push('');
     lines.push(
       table([
         ['Ticket', 'Status', 'Customer', 'Assignee', 'Msgs', 'Subject'],
-        ...report.tickets.map((ticket) => [
+        ...report.tickets.slice(-SUMMARY_TICKETS).map((ticket) => [
           `#${ticket.number}`,
           ticket.status,
           ticket.customer.email,
@@ -55,6 +63,8 @@ function printSummary(report: LocalReport): void {
         ]),
       ]),
     );
+    const hidden = report.tickets.length - SUMMARY_TICKETS;
+    if (hidden > 0) lines.push(`(${hidden} older tickets are in the workbook's Tickets tab)`);
   }
   if (report.skipped.length > 0) {
     lines.push('');
@@ -87,6 +97,7 @@ function jsonReport(report: LocalReport): object {
       references: message.references,
     })),
     skipped: report.skipped,
+    waitingForDigest: report.waitingForDigest,
   };
 }
 

@@ -36,6 +36,8 @@ export interface LocalReport {
   skipped: SkippedSummary[];
   processed: number;
   duplicates: number;
+  /** Notifications waiting for the hourly digest because the daily recipient limit is near. */
+  waitingForDigest: number;
 }
 
 export interface TicketSummary {
@@ -272,5 +274,6 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
     skipped,
     processed,
     duplicates,
+    waitingForDigest: run.state.records.filter((record) => record.state === 'digest').length,
   };
 }
