@@ -76,6 +76,25 @@ describe('daily recipient limit', () => {
     expect(notices[0]!.reason).toContain('Set a "Team group address" in Settings');
   });
 
+  it('says it again only after a day', async () => {
+    const { store, clock, run } = desk({ dailyRecipientLimit: 10 });
+    await run([newTicket(1), newTicket(2), newTicket(3)]);
+    clock.advance(DIGEST_INTERVAL_MS);
+    await run([]);
+    await run([newTicket(4)]);
+    const notices = () => store.snapshot.messages.filter((row) => row.kind === 'system').length;
+    expect(notices()).toBe(1);
+
+    clock.advance(25 * 60 * 60 * 1000);
+    await run([]);
+    expect(rows(store, 'digest')).toEqual([]);
+    store.snapshot.messages.push(sentRow(clock.now().toISOString(), 8));
+    const later = newTicket(5);
+    later.raw = (later.raw as string).replace(NOW, 'Tue, 03 Mar 2026 14:00:00 +0000');
+    await run([later]);
+    expect(notices()).toBe(2);
+  });
+
   it('still relays agent replies to the customer', async () => {
     const { mailer, run } = desk();
     await run([newTicket(1), newTicket(2), newTicket(3)]);

@@ -33,7 +33,7 @@ function digestSummary(message: OutgoingMessage): string {
 export class RecipientBudget {
   /** Recipients of the mail sent in the last 24 hours, as the Messages tab records it. */
   private used = 0;
-  /** True once the log records that notifications wait for the digest. */
+  /** True once the log of the last 24 hours records that notifications wait for the digest. */
   private announced = false;
 
   private readonly limit: number;
@@ -47,9 +47,10 @@ export class RecipientBudget {
     this.limit = settings.dailyRecipientLimit;
     const since = Date.parse(now()) - DAY_MS;
     for (const record of records) {
-      if (record.state === 'digest') this.announced = true;
       // A notification a digest carried was not sent itself; the digest's own row counts.
       const carried = record.reason.includes(DIGEST_WAIT);
+      // One notice a day is enough while the desk keeps switching to the digest and back.
+      if (record.state === 'digest' || (carried && Date.parse(record.time) >= since)) this.announced = true;
       if (record.key !== '' && record.state === 'sent' && !carried && Date.parse(record.time) >= since) {
         this.used += recipientCount(record);
       }
