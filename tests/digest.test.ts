@@ -50,6 +50,29 @@ function desk(settings: Partial<Settings> = {}) {
   return { store, mailer, clock, run };
 }
 
+/**
+ * Creates a desk with a limit of 10 after one digest cycle: tickets #1 and #2 notified, #3 sent
+ * in a digest an hour later, and #4 waiting for the next one.
+ */
+async function deskAfterOneDigest() {
+  const built = desk({ dailyRecipientLimit: 10 });
+  await built.run([newTicket(1), newTicket(2), newTicket(3)]);
+  built.clock.advance(DIGEST_INTERVAL_MS);
+  await built.run([]);
+  await built.run([newTicket(4)]);
+  return built;
+}
+
+/** Creates a desk near its limit whose ticket #1 waited and was sent in a digest an hour later. */
+async function deskWithOneDigestSent() {
+  const built = desk({ dailyRecipientLimit: 100 });
+  built.store.snapshot.messages.push(sentRow('2026-03-02T11:00:00.000Z', 73));
+  await built.run([newTicket(1)]);
+  built.clock.advance(DIGEST_INTERVAL_MS);
+  await built.run([]);
+  return built;
+}
+
 const rows = (store: MemoryStore, state: MessageRecord['state']) => store.snapshot.messages.filter((row) => row.state === state);
 
 describe('daily recipient limit', () => {
@@ -77,11 +100,7 @@ describe('daily recipient limit', () => {
   });
 
   it('says it again only after a day', async () => {
-    const { store, clock, run } = desk({ dailyRecipientLimit: 10 });
-    await run([newTicket(1), newTicket(2), newTicket(3)]);
-    clock.advance(DIGEST_INTERVAL_MS);
-    await run([]);
-    await run([newTicket(4)]);
+    const { store, clock, run } = await deskAfterOneDigest();
     const notices = () => store.snapshot.messages.filter((row) => row.kind === 'system').length;
     expect(notices()).toBe(1);
 
@@ -158,11 +177,7 @@ describe('digest', () => {
   });
 
   it('answered by an agent opens no ticket', async () => {
-    const { store, mailer, clock, run } = desk({ dailyRecipientLimit: 100 });
-    store.snapshot.messages.push(sentRow('2026-03-02T11:00:00.000Z', 73));
-    await run([newTicket(1)]);
-    clock.advance(DIGEST_INTERVAL_MS);
-    await run([]);
+    const { store, mailer, run } = await deskWithOneDigestSent();
     const digest = mailer.sent.find((message) => message.headers['X-Plusdesk-Event'] === 'digest')!;
     const answer = rawMail({ From: 'alice@example.com', To: SUPPORT, Subject: `Re: ${digest.subject}`, Date: NOW }, 'Thanks');
     await run([{ sourceId: 'answer', threadId: '', raw: answer }]);
@@ -172,11 +187,7 @@ describe('digest', () => {
   });
 
   it('is not sent twice', async () => {
-    const { store, mailer, clock, run } = desk({ dailyRecipientLimit: 100 });
-    store.snapshot.messages.push(sentRow('2026-03-02T11:00:00.000Z', 73));
-    await run([newTicket(1)]);
-    clock.advance(DIGEST_INTERVAL_MS);
-    await run([]);
+    const { mailer, clock, run } = await deskWithOneDigestSent();
     const count = mailer.sent.length;
     clock.advance(DIGEST_INTERVAL_MS);
     await run([]);
@@ -187,11 +198,7 @@ describe('digest', () => {
 
 describe('recipients after a digest', () => {
   it('counts the digests, not the notifications they carried', async () => {
-    const { store, clock, run } = desk({ dailyRecipientLimit: 10 });
-    await run([newTicket(1), newTicket(2), newTicket(3)]);
-    clock.advance(DIGEST_INTERVAL_MS);
-    await run([]);
-    await run([newTicket(4)]);
+    const { store } = await deskAfterOneDigest();
 
     const waiting = rows(store, 'digest');
     expect(waiting.map((row) => row.ticket)).toEqual([4]);
