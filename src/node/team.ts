@@ -3,6 +3,7 @@
  * or an inline list such as `Alice <alice@example.com>, bob@example.com`.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import type { Agent } from '../core/types';
 
 export class TeamError extends Error {
@@ -42,14 +43,18 @@ function parseJson(text: string, source: string): Agent[] {
   });
 }
 
-function parseLines(text: string): Agent[] {
+/** Reads CSV or TSV lines `email, name, active, notified of new tickets`; quoted fields may hold commas. */
+function parseLines(text: string, source: string): Agent[] {
+  let rows: string[][];
+  try {
+    rows = parse(text, { delimiter: [',', '\t'], relax_column_count: true, skip_empty_lines: true, trim: true, comment: '#' });
+  } catch (error) {
+    throw new TeamError(`${source} is not valid CSV: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const agents: Agent[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const [email = '', name = '', active = '', notify = ''] = trimmed.split(/\t|,/);
-    if (email.trim().toLowerCase() === 'email') continue;
-    const parsed = email.includes('<') ? parseEntry(trimmed) : agent(email, name);
+  for (const [email = '', name = '', active = '', notify = ''] of rows) {
+    if (email.toLowerCase() === 'email') continue;
+    const parsed = email.includes('<') ? parseEntry(email) : agent(email, name);
     const no = (value: string) => /^(false|no|0|n)$/i.test(value.trim());
     agents.push({ ...parsed, active: !no(active), notifyNew: !no(notify) });
   }
@@ -60,7 +65,7 @@ export function readTeam(option: string): Agent[] {
   let agents: Agent[];
   if (existsSync(option)) {
     const text = readFileSync(option, 'utf8');
-    agents = text.trim().startsWith('[') ? parseJson(text, option) : parseLines(text);
+    agents = text.trim().startsWith('[') ? parseJson(text, option) : parseLines(text, option);
   } else {
     agents = option
       .split(/,(?![^<]*>)/)
