@@ -7,6 +7,7 @@ import { toMime } from '../core/mime-writer';
 import type { InboundMail, Mailer, SendRejection } from '../core/ports';
 import type { OutgoingMessage } from '../core/types';
 import { PROPERTY } from './properties';
+import { restRequest, type FetchRequest } from './rest';
 
 export const LABEL = {
   processed: 'plusdesk/processed',
@@ -77,7 +78,7 @@ export function historyRequest(token: string, historyId: string): FetchRequest {
   const query = Object.entries(historyOptions(historyId))
     .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((item) => `${name}=${encodeURIComponent(String(item))}`))
     .join('&');
-  return restRequest(token, `history?${query}`);
+  return gmailRequest(token, `history?${query}`);
 }
 
 /**
@@ -173,20 +174,9 @@ const REST_BASE = 'https://gmail.googleapis.com/gmail/v1/users/me';
 /** Requests per UrlFetchApp.fetchAll: they run in parallel, so one call costs about one request. */
 export const FETCH_BATCH = 25;
 
-type FetchRequest = GoogleAppsScript.URL_Fetch.URLFetchRequest;
-
-function restRequest(token: string, path: string, payload?: object): FetchRequest {
-  const request: FetchRequest = {
-    url: `${REST_BASE}/${path}`,
-    method: payload === undefined ? 'get' : 'post',
-    headers: { Authorization: `Bearer ${token}` },
-    muteHttpExceptions: true,
-  };
-  if (payload !== undefined) {
-    request.contentType = 'application/json';
-    request.payload = JSON.stringify(payload);
-  }
-  return request;
+/** Builds a request to the Gmail REST API for the support mailbox. */
+function gmailRequest(token: string, path: string, payload?: object): FetchRequest {
+  return restRequest(token, `${REST_BASE}/${path}`, payload);
 }
 
 /** Runs requests in parallel through the Gmail REST API, FETCH_BATCH at a time. */
@@ -226,7 +216,7 @@ function restFailure(response: GoogleAppsScript.URL_Fetch.HTTPResponse, what: st
 export function fetchRawBatch(ids: string[]): { mails: FetchedMail[]; gone: string[] } {
   if (ids.length === 0) return { mails: [], gone: [] };
   const token = ScriptApp.getOAuthToken();
-  const responses = fetchAllRest(ids.map((id) => restRequest(token, `messages/${encodeURIComponent(id)}?format=raw`)));
+  const responses = fetchAllRest(ids.map((id) => gmailRequest(token, `messages/${encodeURIComponent(id)}?format=raw`)));
   const mails: FetchedMail[] = [];
   const gone: string[] = [];
   responses.forEach((response, index) => {
@@ -344,7 +334,7 @@ export class GmailMailer implements Mailer {
         raw: Utilities.base64EncodeWebSafe(toMime(message, this.clock()), Utilities.Charset.UTF_8),
       };
       if (message.threadId !== '') body.threadId = message.threadId;
-      return restRequest(token, 'messages/send', body);
+      return gmailRequest(token, 'messages/send', body);
     });
     const responses = fetchAllRest(requests);
     const rejections: SendRejection[] = [];
@@ -354,7 +344,7 @@ export class GmailMailer implements Mailer {
       const key = unsent[index]!.key;
       const error = restFailure(response, `Sending message ${key}`);
       // Retrying cannot help a message Gmail rejects as invalid, and would block every later
-      // run on it. So it is logged, its Messages row says why, and the run goes on. Quota (429)
+      // run on it. So it is logged, its Messages row gives the reason, and the run goes on. Quota (429)
       // and server errors are retried.
       if (status >= 400 && status < 500 && status !== 429) {
         console.error(JSON.stringify({ event: 'send_rejected', key, status, error: error.message }));
@@ -384,9 +374,9 @@ export class GmailMailer implements Mailer {
   /**
    * Empties the journal once the Sheet contains everything this run sent, and returns the property
    * value to store, for the caller to write with its other properties. Keys of an earlier run
-   * that this run has not planned again stay while their messages may still come: `recorded`
-   * drops those in the Sheet, and `listingDone` (the run handled all the mail it listed, which
-   * includes the mail of the run that died) drops the rest, whose messages were deleted.
+   * that this run has not planned again stay while their messages may still come. `recorded`
+   * drops the keys found in the Sheet. `listingDone` means the run handled all the mail it
+   * listed, which includes the mail of the run that died, so the remaining keys are dropped.
    */
   settle(recorded: (key: string) => boolean, listingDone: boolean): Record<string, string> {
     for (const key of this.leftover) if (listingDone || recorded(key)) this.leftover.delete(key);

@@ -1,6 +1,7 @@
 /** The Sheets advanced service, which both projects enable, its atomic append, and one REST read. */
 import { messageToRow, MESSAGE_HEADERS, TAB } from '../core/sheet';
 import type { MessageRecord } from '../core/types';
+import { restRequest, type FetchRequest } from './rest';
 
 const MESSAGES_LAST_COLUMN = String.fromCharCode(64 + MESSAGE_HEADERS.length);
 
@@ -36,14 +37,9 @@ const SHEETS_REST = 'https://sheets.googleapis.com/v4/spreadsheets';
  * that exists, because the API rejects a range below the sheet's grid, and Values.append makes the
  * grid end at the last row.
  */
-export function messagesAfterRequest(token: string, spreadsheetId: string, lastRow: number): GoogleAppsScript.URL_Fetch.URLFetchRequest {
+export function messagesAfterRequest(token: string, spreadsheetId: string, lastRow: number): FetchRequest {
   const range = encodeURIComponent(`${TAB.messages}!A${lastRow}:A`);
-  return {
-    url: `${SHEETS_REST}/${encodeURIComponent(spreadsheetId)}/values/${range}?valueRenderOption=UNFORMATTED_VALUE`,
-    method: 'get',
-    headers: { Authorization: `Bearer ${token}` },
-    muteHttpExceptions: true,
-  };
+  return restRequest(token, `${SHEETS_REST}/${encodeURIComponent(spreadsheetId)}/values/${range}?valueRenderOption=UNFORMATTED_VALUE`);
 }
 
 /**
