@@ -76,7 +76,7 @@ async function deskWithOneDigestSent() {
 const rows = (store: MemoryStore, state: MessageRecord['state']) => store.snapshot.messages.filter((row) => row.state === state);
 
 describe('daily recipient limit', () => {
-  it('holds back the notification that would pass the agents share', async () => {
+  it('holds back past the agents share', async () => {
     const { store, mailer, run } = desk();
     await run([newTicket(1), newTicket(2), newTicket(3)]);
 
@@ -88,7 +88,7 @@ describe('daily recipient limit', () => {
     expect(waiting[0]!.summary).toContain('Where is order 3?');
   });
 
-  it('says once in the Messages tab that notifications wait', async () => {
+  it('announces the switch once', async () => {
     const { store, run } = desk();
     await run([newTicket(1), newTicket(2), newTicket(3), newTicket(4)]);
 
@@ -99,7 +99,7 @@ describe('daily recipient limit', () => {
     expect(notices[0]!.reason).toContain('Set a "Team group address" in Settings');
   });
 
-  it('says it again only after a day', async () => {
+  it('announces again after a day', async () => {
     const { store, clock, run } = await deskAfterOneDigest();
     const notices = () => store.snapshot.messages.filter((row) => row.kind === 'system').length;
     expect(notices()).toBe(1);
@@ -123,7 +123,7 @@ describe('daily recipient limit', () => {
     expect(relays.map((message) => message.to[0]!.email)).toEqual(['customer1@shop.example', 'customer2@shop.example']);
   });
 
-  it('skips acknowledgements past the agents share', async () => {
+  it('skips acknowledgements past the share', async () => {
     const { store, mailer, run } = desk({ autoAcknowledge: true, dailyRecipientLimit: 10 });
     await run([newTicket(1), newTicket(2), newTicket(3)]);
 
@@ -146,7 +146,7 @@ describe('daily recipient limit', () => {
 });
 
 describe('digest', () => {
-  it('waits an hour after the first held notification', async () => {
+  it('waits an hour after holding', async () => {
     const { mailer, clock, run } = desk();
     await run([newTicket(1), newTicket(2), newTicket(3)]);
     clock.advance(DIGEST_INTERVAL_MS - 60_000);
@@ -155,7 +155,7 @@ describe('digest', () => {
     expect(mailer.sent.filter((message) => message.headers['X-Plusdesk-Event'] === 'digest')).toEqual([]);
   });
 
-  it('sends each recipient one digest of what waited', async () => {
+  it('sends one digest per recipient', async () => {
     const { store, mailer, clock, run } = desk({ dailyRecipientLimit: 100 });
     // Raise the usage near the limit with rows of mail sent earlier today.
     store.snapshot.messages.push(sentRow('2026-03-02T11:00:00.000Z', 73));
@@ -176,7 +176,7 @@ describe('digest', () => {
     expect(sentDigestRows.map((row) => row.author)).toEqual(['alice@example.com', 'bob@example.com', 'carol@example.com']);
   });
 
-  it('answered by an agent opens no ticket', async () => {
+  it('reply from an agent opens nothing', async () => {
     const { store, mailer, run } = await deskWithOneDigestSent();
     const digest = mailer.sent.find((message) => message.headers['X-Plusdesk-Event'] === 'digest')!;
     const answer = rawMail({ From: 'alice@example.com', To: SUPPORT, Subject: `Re: ${digest.subject}`, Date: NOW }, 'Thanks');
@@ -197,7 +197,7 @@ describe('digest', () => {
 });
 
 describe('recipients after a digest', () => {
-  it('counts the digests, not the notifications they carried', async () => {
+  it('counts digests, not carried notifications', async () => {
     const { store } = await deskAfterOneDigest();
 
     const waiting = rows(store, 'digest');
@@ -206,7 +206,7 @@ describe('recipients after a digest', () => {
     expect(waiting[0]!.reason).toContain('9 of 10 daily recipients used');
   });
 
-  it('waits an hour from when a notification was held, whatever its mail says', async () => {
+  it('waits from hold time, not Date', async () => {
     const { mailer, clock, run } = desk();
     const old = [newTicket(1), newTicket(2), newTicket(3)].map((mail) => ({
       ...mail,

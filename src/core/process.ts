@@ -452,7 +452,7 @@ export class Run {
       case 'held':
         return this.planHeld(classification, parsed, record, outcome);
       case 'new-ticket':
-        // A digest comes from the support address, so an agent's answer to it lands here.
+        // A digest comes from the support address, so an agent's reply to it arrives here.
         if (this.desk.teamByEmail.has(normalizeEmail(author.email)) && subjectKey(parsed.subject).startsWith(DIGEST_SUBJECT)) {
           return skip(null, 'reply to a plusdesk digest: answer at the reply address the digest lists for the ticket');
         }

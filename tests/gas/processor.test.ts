@@ -340,7 +340,7 @@ describe('demo story through processInbox', () => {
     expect(rows.map((row) => row.state)).toEqual(['processed', 'processed', 'processed', 'processed', 'skipped', 'skipped', 'processed', 'processed']);
   });
 
-  it('idle rerun makes one properties read and one fetchAll of the history and the queue', async () => {
+  it('idle rerun costs two calls', async () => {
     expect((await sentMail(project.gas)).length).toBe(sentBeforeRerun);
     expect(roundTrips(idleCalls)).toEqual(['Properties.getProperties', 'UrlFetchApp.fetchAll']);
   });
@@ -395,7 +395,7 @@ describe('time budget', () => {
 });
 
 describe('save size budget', () => {
-  it('saves whenever the unsaved changes fill one save, and goes on', async () => {
+  it('saves and goes on when full', async () => {
     const TICKETS = 200;
     const project = processorProject(code);
     await project.setup();
@@ -495,7 +495,7 @@ describe('a run that dies', () => {
     expect(project.gas.properties.script.get(PROPERTY.journal) ?? '').toBe('');
   });
 
-  it('forgets the sends of a crashed run once their message is deleted', async () => {
+  it('forgets sends of deleted mail', async () => {
     const project = await mailbox();
     await crashAfterSends(project);
     // Someone deletes the customer's follow-up before the next run.
@@ -563,7 +563,7 @@ describe('a run that dies', () => {
 });
 
 describe('queued sidebar work', () => {
-  it('is looked for within the grid when the grid ends at the last row', async () => {
+  it('is read inside a full grid', async () => {
     const project = await deskWithTicket();
     const { gas } = project;
     // Values.append inserts the rows it writes, so past the first grid a tab ends at its last row.
@@ -574,7 +574,7 @@ describe('queued sidebar work', () => {
     expect(logEvents(gas).some((event) => event.event === 'queue_check_failed')).toBe(false);
   });
 
-  it('is sent by the next run, which costs two calls when nothing is queued', async () => {
+  it('goes out in the next run', async () => {
     const project = await deskWithTicket();
     const { gas } = project;
     const sentBefore = (await sentMail(gas)).length;
@@ -599,7 +599,7 @@ describe('queued sidebar work', () => {
     expect(roundTrips(gas.calls.list())).toEqual(['Properties.getProperties', 'UrlFetchApp.fetchAll']);
   });
 
-  it('makes a full run that reports the Sheet when the queue check cannot read it', async () => {
+  it('reports an unreadable Sheet', async () => {
     const project = await desk();
     const { gas } = project;
     await project.processInbox();
@@ -610,7 +610,7 @@ describe('queued sidebar work', () => {
 });
 
 describe('a long Messages tab', () => {
-  it('is read from its latest rows, and rows there change in place', async () => {
+  it('is read from its latest rows', async () => {
     const project = await deskWithTicket();
     const { gas } = project;
     // Older log rows than one run reads, as a desk in use for months has.
@@ -644,7 +644,7 @@ describe('a long Messages tab', () => {
 });
 
 describe('hourly digest', () => {
-  it('is sent by a run without new mail once due', async () => {
+  it('wakes an idle run when due', async () => {
     const project = await desk();
     const { gas } = project;
     appendRows(gas, TAB.settings, [['Daily recipient limit', 3]]);

@@ -515,7 +515,7 @@ export interface SheetsRestResult {
 
 /**
  * Serves `GET /v4/spreadsheets/{id}/values/{range}` of the Sheets REST API for the emulated
- * UrlFetchApp, from the same cells as the advanced service. Other methods answer 404.
+ * UrlFetchApp, from the same cells as the advanced service. Other methods return 404.
  */
 export function sheetsRest(store: SpreadsheetStore, method: string, path: string[], query: URLSearchParams): SheetsRestResult {
   const [id = '', collection, range] = path;
