@@ -221,7 +221,7 @@ describe('WorkbookStore save', () => {
     const workbook = await openXlsx(path);
     const sheet = workbook.getWorksheet(TAB.settings)!;
     sheet.eachRow((row) => {
-      const name = String(row.getCell(1).value);
+      const name = row.getCell(1).text;
       const edited: Record<string, string | boolean> = {
         'Support name': settings.supportName,
         'Team group address': settings.teamAddress,
@@ -317,8 +317,9 @@ describe('WorkbookStore cells', () => {
     for (let index = 0; index < tricky.length; index++) {
       const cell = sheet.getRow(index + 2).getCell(subjectColumn);
 
-      expect(cell.type).toBe(ExcelJS.ValueType.String);
+      expect(cell.type).toBe(ExcelJS.ValueType.RichText);
       expect(cell.formula).toBeUndefined();
+      expect(cell.text).toBe(tricky[index]);
     }
   });
 
@@ -390,7 +391,7 @@ describe('WorkbookStore layout', () => {
       const sheet = workbook.getWorksheet(name)!;
       const header = sheet.getRow(1);
 
-      expect(headers.map((_, index) => header.getCell(index + 1).value)).toEqual([...headers]);
+      expect(headers.map((_, index) => header.getCell(index + 1).text)).toEqual([...headers]);
       expect(header.getCell(1).font?.bold).toBe(true);
       expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
       for (let column = 1; column <= headers.length; column++) {

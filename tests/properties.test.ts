@@ -263,10 +263,11 @@ class Simulation {
     const sent = this.mailer.sent.slice(before);
     for (const outcome of run.outcomesSince(outcomesBefore)) {
       // Outgoing rows name the comment they were sent for in their source id.
-      const keys = run.state.records
+      const rows = Array.from(run.state.records(), (held) => held.record);
+      const keys = rows
         .filter((record) => record.key !== '' && record.sourceId === outcome.messageId)
         .map((record) => record.key);
-      const row = run.state.records.find((record) => record.key === '' && record.messageId === outcome.messageId);
+      const row = rows.find((record) => record.key === '' && record.messageId === outcome.messageId);
       this.effects.push({
         label: `sidebar comment ${outcome.messageId}`,
         source: outcome.messageId,

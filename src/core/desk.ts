@@ -12,7 +12,11 @@ export class Desk {
   readonly team: Agent[];
   readonly teamByEmail = new Map<string, Agent>();
   readonly settings: Settings;
-  readonly records: MessageRecord[];
+  /**
+   * Messages rows by their place in the log. A row this run appended and saved is dropped
+   * (undefined), so that a run over a large mailbox does not hold every row.
+   */
+  private readonly rows: (MessageRecord | undefined)[];
 
   /** Rows read from the store: their place in the Messages tab is known, so they can be changed. */
   private readonly loadedRecordCount: number;
@@ -30,16 +34,36 @@ export class Desk {
   private readonly changedTickets = new Set<number>();
   private readonly updatedRecords = new Set<number>();
   private highestNumber = 0;
+  /** Notifications this run saved and dropped that wait for the digest: how many, and the oldest's time. */
+  private readonly droppedDigests = { count: 0, oldest: Number.POSITIVE_INFINITY };
 
   constructor(snapshot: DeskSnapshot) {
     this.settings = snapshot.settings;
     this.team = snapshot.team;
     for (const agent of snapshot.team) this.teamByEmail.set(normalizeEmail(agent.email), agent);
     for (const ticket of snapshot.tickets) this.indexTicket(ticket);
-    this.records = [...snapshot.messages];
+    this.rows = [...snapshot.messages];
     this.loadedRecordCount = snapshot.messages.length;
     this.savedRecordCount = snapshot.messages.length;
-    for (const record of this.records) this.indexRecord(record);
+    for (const record of snapshot.messages) this.indexRecord(record);
+  }
+
+  /** Number of Messages rows: those read from the store, then those this run appended. */
+  get recordCount(): number {
+    return this.rows.length;
+  }
+
+  /** Returns the row at `index`, or undefined when this run appended and saved it. */
+  record(index: number): MessageRecord | undefined {
+    return this.rows[index];
+  }
+
+  /** The rows held, from `start` on, with their indexes. */
+  *records(start = 0): Generator<{ index: number; record: MessageRecord }> {
+    for (let index = start; index < this.rows.length; index++) {
+      const record = this.rows[index];
+      if (record !== undefined) yield { index, record };
+    }
   }
 
   private indexTicket(ticket: Ticket): void {
@@ -98,7 +122,7 @@ export class Desk {
   }
 
   append(record: MessageRecord): void {
-    this.records.push(record);
+    this.rows.push(record);
     this.indexRecord(record);
   }
 
@@ -115,7 +139,7 @@ export class Desk {
     if (!this.isChangeable(index)) {
       throw new Error(`Messages row ${index + 2} was saved by this run and cannot be changed again in it`);
     }
-    this.records[index] = record;
+    this.rows[index] = record;
     this.indexRecord(record);
     if (index < this.loadedRecordCount) this.updatedRecords.add(index);
   }
@@ -142,15 +166,44 @@ export class Desk {
   changes(): DeskChanges {
     return {
       tickets: [...this.changedTickets].sort((a, b) => a - b).map((n) => this.tickets.get(n)!),
-      appended: this.records.slice(this.savedRecordCount),
-      updated: [...this.updatedRecords].map((index) => ({ index, record: this.records[index]! })),
+      appended: this.rows.slice(this.savedRecordCount) as MessageRecord[],
+      updated: [...this.updatedRecords].map((index) => ({ index, record: this.rows[index]! })),
     };
   }
 
-  /** Marks every change as saved, after the store wrote `changes()`; later changes start afresh. */
+  /**
+   * Marks every change as saved, after the store wrote `changes()`; later changes start afresh.
+   * The appended rows are dropped. A later run reads waiting notifications back from the store,
+   * so of those only their number and the oldest time are kept.
+   */
   markSaved(): void {
     this.changedTickets.clear();
     this.updatedRecords.clear();
-    this.savedRecordCount = this.records.length;
+    for (let index = Math.max(this.savedRecordCount, this.loadedRecordCount); index < this.rows.length; index++) {
+      const row = this.rows[index];
+      if (row?.state === 'digest') {
+        this.droppedDigests.count++;
+        this.droppedDigests.oldest = Math.min(this.droppedDigests.oldest, timeOf(row));
+      }
+      this.rows[index] = undefined;
+    }
+    this.savedRecordCount = this.rows.length;
   }
+
+  /** Notifications that wait for the digest: how many, and the oldest's time (epoch ms). */
+  digestWaiting(): { count: number; oldest: number } {
+    const waiting = { ...this.droppedDigests };
+    for (const { record } of this.records()) {
+      if (record.state !== 'digest') continue;
+      waiting.count++;
+      waiting.oldest = Math.min(waiting.oldest, timeOf(record));
+    }
+    return waiting;
+  }
+}
+
+/** Returns a row's time in epoch ms, or 0 when it cannot be read, so that such a row counts as oldest. */
+function timeOf(record: MessageRecord): number {
+  const time = Date.parse(record.time);
+  return Number.isFinite(time) ? time : 0;
 }

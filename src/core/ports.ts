@@ -37,6 +37,11 @@ export interface DeskChanges {
 export interface TicketStore {
   load(): MaybePromise<DeskSnapshot>;
   save(changes: DeskChanges): MaybePromise<void>;
+  /**
+   * Takes changes that the next save writes, so that a long run need not hold them. A store
+   * whose every save rewrites everything has it; others save at once.
+   */
+  stage?(changes: DeskChanges): MaybePromise<void>;
 }
 
 export interface Mailer {

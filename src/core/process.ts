@@ -136,7 +136,11 @@ export class Run {
         `The support address "${support}" is not an email address: set "Support address" in the Settings tab (or --support) to the mailbox plusdesk reads.`,
       );
     }
-    this.budget = new RecipientBudget(desk.records, desk.settings, () => this.now());
+    this.budget = new RecipientBudget(
+      Array.from(desk.records(), (row) => row.record),
+      desk.settings,
+      () => this.now(),
+    );
   }
 
   static async start(deps: RunDependencies): Promise<Run> {
@@ -153,6 +157,14 @@ export class Run {
 
   outcomesSince(index: number): MessageOutcome[] {
     return this.outcomes.slice(index);
+  }
+
+  /**
+   * Returns the outcomes and sent messages since the last drain and stops holding them, so that
+   * a run over a large mailbox keeps none of them; finish() reports only what was not drained.
+   */
+  drain(): { outcomes: MessageOutcome[]; sent: SentMessage[] } {
+    return { outcomes: this.outcomes.splice(0), sent: this.sent.splice(0) };
   }
 
   private now(): string {
@@ -276,10 +288,10 @@ export class Run {
   /** Marks the Messages rows of rejected messages as not sent, with the server's reason. */
   private recordRejections(rejected: Map<string, string>): void {
     const desk = this.desk;
-    for (let index = desk.records.length - 1; index >= 0 && desk.isChangeable(index); index--) {
-      const row = desk.records[index]!;
-      const reason = rejected.get(row.key);
-      if (reason === undefined || row.state !== 'sent') continue;
+    for (let index = desk.recordCount - 1; index >= 0 && desk.isChangeable(index); index--) {
+      const row = desk.record(index);
+      const reason = row === undefined ? undefined : rejected.get(row.key);
+      if (row === undefined || reason === undefined || row.state !== 'sent') continue;
       desk.update(index, { ...row, state: 'skipped', reason: `${row.reason} not sent: ${reason}` });
     }
   }
@@ -300,9 +312,9 @@ export class Run {
   async sendDigests(): Promise<boolean> {
     const desk = this.desk;
     const waiting: { index: number; row: MessageRecord }[] = [];
-    desk.records.forEach((row, index) => {
+    for (const { index, record: row } of desk.records()) {
       if (row.state === 'digest' && desk.isChangeable(index)) waiting.push({ index, row });
-    });
+    }
     const due = this.digestDue();
     if (waiting.length === 0 || due === null || due > this.deps.clock.now().getTime()) return true;
 
@@ -356,13 +368,8 @@ export class Run {
 
   /** Returns when the waiting notifications are due as a digest (epoch ms), or null when none wait. */
   digestDue(): number | null {
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const row of this.desk.records) {
-      if (row.state !== 'digest') continue;
-      const time = Date.parse(row.time);
-      oldest = Math.min(oldest, Number.isFinite(time) ? time : 0);
-    }
-    return Number.isFinite(oldest) ? Math.max(oldest + DIGEST_INTERVAL_MS, this.digestRetry) : null;
+    const { count, oldest } = this.desk.digestWaiting();
+    return count > 0 ? Math.max(oldest + DIGEST_INTERVAL_MS, this.digestRetry) : null;
   }
 
   /**
@@ -807,8 +814,7 @@ export class Run {
    */
   async handleQueued(): Promise<boolean> {
     const desk = this.desk;
-    for (let index = 0; index < desk.records.length; index++) {
-      const row = desk.records[index]!;
+    for (const { index, record: row } of desk.records()) {
       if (row.state !== 'queued') continue;
       if (row.kind === 'customer') {
         this.openRequested(index, row);
@@ -902,6 +908,17 @@ export class Run {
    */
   async save(): Promise<void> {
     await this.deps.store.save(this.desk.changes());
+    this.desk.markSaved();
+  }
+
+  /**
+   * Hands what the run changed since its last save to the store, which writes it with the next
+   * save (or at once, when it cannot stage), so that the run no longer holds those rows.
+   */
+  async stage(): Promise<void> {
+    const store = this.deps.store;
+    if (store.stage === undefined) return this.save();
+    await store.stage(this.desk.changes());
     this.desk.markSaved();
   }
 

@@ -275,7 +275,7 @@ async function processLocked(
     const fresh = fetched.mails.filter((item) => !item.labelIds.some((label) => ownLabelIds.includes(label)));
 
     const before = run.outcomeCount;
-    const recordsBefore = run.state.records.length;
+    const recordsBefore = run.state.recordCount;
     try {
       await run.handleBatch(fresh);
     } catch (error) {
@@ -333,7 +333,7 @@ async function processLocked(
 }
 /** Estimates the bytes one message added to the run's save: its rows and its ticket, twice. */
 function unsavedBytes(run: Run, outcomesBefore: number, recordsBefore: number): number {
-  let bytes = utf8Length(JSON.stringify(run.state.records.slice(recordsBefore)));
+  let bytes = utf8Length(JSON.stringify(Array.from(run.state.records(recordsBefore), (row) => row.record)));
   for (const outcome of run.outcomesSince(outcomesBefore)) {
     const ticket = outcome.ticket === null ? undefined : run.state.tickets.get(outcome.ticket);
     if (ticket !== undefined) bytes += 2 * utf8Length(JSON.stringify(ticket));

@@ -118,6 +118,12 @@ export function lockDesk(dir: string): () => void {
 }
 const DEFAULT_SUPPORT = 'support@example.com';
 
+/**
+ * Messages handled between two stagings. The run hands its rows to the workbook store, which
+ * keeps them compressed until the one save at the end, so a long run keeps few rows as objects.
+ */
+const STAGE_EVERY = 1000;
+
 const quietLog: Log = { info: () => undefined, error: () => undefined };
 
 /**
@@ -211,53 +217,70 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   const run = await Run.start({ store, mailer, signer, clock, log });
   if (options.supportAddress !== undefined) run.state.settings.supportAddress = options.supportAddress;
 
+  // The report is gathered as the run goes, and the run is drained after each message, so that
+  // no list of a large mailbox is kept twice. Message-IDs per ticket come from the rows already
+  // in the workbook, then from this run's messages.
+  const messageIds = new Map<number, string[]>();
+  const addMessageId = (ticket: number | null, messageId: string) => {
+    if (ticket === null || messageId === '') return;
+    const list = messageIds.get(ticket) ?? [];
+    list.push(messageId);
+    messageIds.set(ticket, list);
+  };
+  for (const { record } of run.state.records()) {
+    if (record.state === 'processed' || record.state === 'sent') addMessageId(record.ticket, record.messageId);
+  }
+  const outgoing: OutgoingSummary[] = [];
   const skipped: SkippedSummary[] = [];
   const quarantine = join(options.out, 'quarantine');
   let processed = 0;
   let duplicates = 0;
+  const collect = (mail: InboundMail | null) => {
+    const drained = run.drain();
+    for (const message of drained.sent) {
+      outgoing.push(summarizeOutgoing(message));
+      addMessageId(message.ticket, message.messageId);
+    }
+    for (const outcome of drained.outcomes) {
+      if (outcome.state === 'processed' && outcome.outcome !== 'failed') addMessageId(outcome.ticket, outcome.messageId);
+      // Work queued in the sidebar is reported by the sidebar, not as mailbox messages.
+      if (mail === null) continue;
+      if (outcome.state === 'duplicate') duplicates++;
+      else processed++;
+      if (outcome.state === 'processed' || outcome.state === 'duplicate') continue;
+      skipped.push({
+        source: outcome.sourceId,
+        messageId: outcome.messageId,
+        ticket: outcome.ticket,
+        state: outcome.state,
+        reason: outcome.reason,
+      });
+      if (outcome.state === 'quarantined') {
+        mkdirSync(quarantine, { recursive: true });
+        writeFileSync(join(quarantine, safeFileName(mail.sourceId)), mail.raw);
+      }
+    }
+  };
+
   let stopReason = '';
   if (!(await run.handleWaiting())) stopReason = 'a send failed';
+  collect(null);
 
   let done = 0;
   for await (const mail of stopReason === '' ? inDateOrder(sources) : []) {
-    const before = run.outcomeCount;
     const goOn = await run.handle(mail);
-    for (const outcome of run.outcomesSince(before)) {
-      if (outcome.state === 'duplicate') duplicates++;
-      else processed++;
-      if (outcome.state === 'processed') continue;
-      if (outcome.state !== 'duplicate') {
-        skipped.push({
-          source: outcome.sourceId,
-          messageId: outcome.messageId,
-          ticket: outcome.ticket,
-          state: outcome.state,
-          reason: outcome.reason,
-        });
-      }
-      if (outcome.state === 'quarantined') {
-        mkdirSync(quarantine, { recursive: true });
-        const target = join(quarantine, safeFileName(mail.sourceId));
-        writeFileSync(target, mail.raw);
-      }
-    }
+    collect(mail);
     done++;
     options.onProgress?.(done);
     if (!goOn) {
       stopReason = 'a send failed';
       break;
     }
+    if (done % STAGE_EVERY === 0) await run.stage();
   }
   const report = await run.finish(stopReason);
+  collect(null);
 
-  const messageIds = new Map<number, string[]>();
-  for (const record of run.state.records) {
-    if (record.ticket === null || record.messageId === '') continue;
-    if (record.state !== 'processed' && record.state !== 'sent') continue;
-    const list = messageIds.get(record.ticket) ?? [];
-    list.push(record.messageId);
-    messageIds.set(record.ticket, list);
-  }
   return {
     workbook,
     outbox: join(options.out, 'outbox'),
@@ -270,10 +293,10 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
       followers: ticket.followers,
       messageIds: messageIds.get(ticket.number) ?? [],
     })),
-    outgoing: report.sent.map(summarizeOutgoing),
+    outgoing,
     skipped,
     processed,
     duplicates,
-    waitingForDigest: run.state.records.filter((record) => record.state === 'digest').length,
+    waitingForDigest: run.state.digestWaiting().count,
   };
 }

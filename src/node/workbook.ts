@@ -8,6 +8,8 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -29,7 +31,7 @@ import {
   ticketToRow,
 } from '../core/sheet';
 import type { Cell, Row } from '../core/sheet';
-import type { Agent, Ticket } from '../core/types';
+import type { Agent, MessageRecord, Settings, Ticket } from '../core/types';
 
 export interface WorkbookOptions {
   /** Path of the .xlsx file, such as DIR/plusdesk.xlsx. */
@@ -65,8 +67,48 @@ const TEAM_TAB: TabLayout = { name: TAB.team, headers: TEAM_HEADERS };
 const SETTINGS_TAB: TabLayout = { name: TAB.settings, headers: SETTINGS_HEADERS };
 const TABS = [TICKETS_TAB, MESSAGES_TAB, TEAM_TAB, SETTINGS_TAB];
 
+/**
+ * Rows appended by a store's earlier saves, as deflated JSON lines. Each save rewrites the
+ * workbook, so it needs them all; deflated, they take a small part of the memory of objects.
+ */
+class RowLog {
+  private chunks: Buffer[] = [];
+  count = 0;
+
+  add(records: readonly MessageRecord[]): void {
+    if (records.length === 0) return;
+    this.chunks.push(deflateRawSync(records.map((record) => JSON.stringify(record)).join('\n')));
+    this.count += records.length;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.count = 0;
+  }
+
+  *records(): Generator<MessageRecord> {
+    for (const chunk of this.chunks) {
+      for (const line of inflateRawSync(chunk).toString('utf8').split('\n')) {
+        yield JSON.parse(line) as MessageRecord;
+      }
+    }
+  }
+}
+
+/** A store's desk between saves: the workbook as loaded, with the changes saved since. */
+interface StoreState {
+  tickets: Ticket[];
+  /** Rows read from the workbook; the rows saves appended follow them in the log. */
+  messages: MessageRecord[];
+  team: Agent[];
+  settings: Settings;
+  /** Changed rows of the log, by their place in it. */
+  logUpdates: Map<number, MessageRecord>;
+}
+
 export class WorkbookStore implements TicketStore {
-  private snapshot: DeskSnapshot | null = null;
+  private state: StoreState | null = null;
+  private readonly log = new RowLog();
   /** The last save, so that saves write one after another. */
   private saving: Promise<void> = Promise.resolve();
 
@@ -82,55 +124,82 @@ export class WorkbookStore implements TicketStore {
       ? await readWorkbook(path, supportAddress)
       : { tickets: [], messages: [], team: [], settings: defaultSettings(supportAddress) };
     if (team !== undefined) snapshot.team = structuredClone(team);
-    this.snapshot = snapshot;
+    this.state = { ...snapshot, logUpdates: new Map() };
+    this.log.clear();
     return structuredClone(snapshot);
   }
 
   /**
-   * Applies `changes` to the loaded snapshot and writes the whole workbook to a temporary file
-   * that then replaces the old one, so a crash leaves either the old or the new workbook.
+   * Applies `changes` and writes the whole workbook to a temporary file that then replaces the
+   * old one, so a crash leaves either the old or the new workbook.
    */
   save(changes: DeskChanges): Promise<void> {
-    const run = this.saving.then(() => this.write(changes));
+    return this.serialize(async () => {
+      await this.apply(changes);
+      const state = this.state!;
+      const log = this.log;
+      function* messages(): Generator<MessageRecord> {
+        yield* state.messages;
+        let position = 0;
+        for (const record of log.records()) yield state.logUpdates.get(position++) ?? record;
+      }
+      await writeTabs(this.options.path, { ...state, messages: messages() });
+    });
+  }
+
+  /**
+   * Takes changes that the next save writes, without writing the workbook now: each save
+   * rewrites the whole file, so a long run stages its rows as it goes and saves once.
+   */
+  stage(changes: DeskChanges): Promise<void> {
+    return this.serialize(() => this.apply(changes));
+  }
+
+  /** Runs `task` after every earlier save or stage. */
+  private serialize(task: () => Promise<void>): Promise<void> {
+    const run = this.saving.then(task);
     this.saving = run.catch(() => undefined);
     return run;
   }
 
-  private async write(changes: DeskChanges): Promise<void> {
-    if (this.snapshot === null) await this.load();
-    // The desk replaces tickets and rows instead of changing them, so they are not copied, which
-    // would hold every row of a large run twice.
-    const next = applyChanges(this.snapshot!, changes);
-    await writeWorkbook(this.options.path, next);
-    this.snapshot = next;
+  /** Applies `changes` to the state, or changes nothing when one of them does not fit. */
+  private async apply(changes: DeskChanges): Promise<void> {
+    if (this.state === null) await this.load();
+    const state = this.state!;
+    const loaded = state.messages.length;
+    const total = loaded + this.log.count + changes.appended.length;
+    for (const { index } of changes.updated) {
+      if (!Number.isInteger(index) || index < 0 || index >= total) {
+        throw new WorkbookError(`Cannot update Messages row ${index}: the tab has rows 0 to ${total - 1}.`);
+      }
+    }
+    // The desk replaces tickets and rows instead of changing them, so they are not copied.
+    state.tickets = upsertTickets(state.tickets, changes.tickets);
+    const appended = [...changes.appended];
+    for (const { index, record } of changes.updated) {
+      if (index < loaded) state.messages[index] = record;
+      else if (index < loaded + this.log.count) state.logUpdates.set(index - loaded, record);
+      else appended[index - loaded - this.log.count] = record;
+    }
+    this.log.add(appended);
   }
 }
 
-/** Returns `snapshot` with tickets upserted by number, rows appended, then rows updated. */
-export function applyChanges(snapshot: DeskSnapshot, changes: DeskChanges): DeskSnapshot {
-  const tickets = [...snapshot.tickets];
+/** Returns `tickets` with `changed` put in by number: replaced in place, or added at the end. */
+function upsertTickets(tickets: readonly Ticket[], changed: readonly Ticket[]): Ticket[] {
+  const result = [...tickets];
   const position = new Map<number, number>();
-  tickets.forEach((ticket, index) => position.set(ticket.number, index));
-  for (const ticket of changes.tickets) {
+  result.forEach((ticket, index) => position.set(ticket.number, index));
+  for (const ticket of changed) {
     const index = position.get(ticket.number);
     if (index === undefined) {
-      position.set(ticket.number, tickets.length);
-      tickets.push(ticket);
+      position.set(ticket.number, result.length);
+      result.push(ticket);
     } else {
-      tickets[index] = ticket;
+      result[index] = ticket;
     }
   }
-
-  const messages = [...snapshot.messages, ...changes.appended];
-  for (const { index, record } of changes.updated) {
-    if (!Number.isInteger(index) || index < 0 || index >= messages.length) {
-      throw new WorkbookError(
-        `Cannot update Messages row ${index}: the tab has rows 0 to ${messages.length - 1}.`,
-      );
-    }
-    messages[index] = record;
-  }
-  return { ...snapshot, tickets, messages };
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,23 +307,37 @@ function pad(row: Cell[], length: number): Row {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+/** A desk to write: like a snapshot, but its Messages rows may come one at a time. */
+interface WorkbookContent extends Omit<DeskSnapshot, 'messages'> {
+  messages: Iterable<MessageRecord>;
+}
+
 /** Writes `snapshot` to `path` through a temporary file in the same folder, then renames it. */
-export async function writeWorkbook(path: string, snapshot: DeskSnapshot): Promise<void> {
+export function writeWorkbook(path: string, snapshot: DeskSnapshot): Promise<void> {
+  return writeTabs(path, snapshot);
+}
+
+/** Rows written between two waits for the zip stream to take them. */
+const ROWS_PER_PAUSE = 2000;
+
+async function writeTabs(path: string, content: WorkbookContent): Promise<void> {
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
   const temporary = join(folder, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     const output = createWriteStream(temporary);
     const closed = once(output, 'close');
+    // Inline strings: a shared-strings table would hold every distinct text of the workbook
+    // in memory until the commit.
     const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
       stream: output,
-      useSharedStrings: true,
+      useSharedStrings: false,
       useStyles: true,
     });
-    addTab(workbook, TICKETS_TAB, snapshot.tickets.map(ticketToRow));
-    addTab(workbook, MESSAGES_TAB, snapshot.messages.map(messageToRow));
-    addTab(workbook, TEAM_TAB, snapshot.team.map(agentToRow));
-    addTab(workbook, SETTINGS_TAB, settingsToRows(snapshot.settings));
+    await addTab(workbook, TICKETS_TAB, mapRows(content.tickets, ticketToRow));
+    await addTab(workbook, MESSAGES_TAB, mapRows(content.messages, messageToRow));
+    await addTab(workbook, TEAM_TAB, mapRows(content.team, agentToRow));
+    await addTab(workbook, SETTINGS_TAB, settingsToRows(content.settings));
     await workbook.commit();
     await closed;
     await flushToDisk(temporary);
@@ -266,6 +349,15 @@ export async function writeWorkbook(path: string, snapshot: DeskSnapshot): Promi
   }
 }
 
+function* concat<T>(head: readonly T[], tail: Iterator<T>): Generator<T> {
+  yield* head;
+  for (let next = tail.next(); next.done !== true; next = tail.next()) yield next.value;
+}
+
+function* mapRows<T>(items: Iterable<T>, toRow: (item: T) => Row): Generator<Row> {
+  for (const item of items) yield toRow(item);
+}
+
 async function flushToDisk(path: string): Promise<void> {
   const handle = await open(path, 'r+');
   try {
@@ -275,16 +367,45 @@ async function flushToDisk(path: string): Promise<void> {
   }
 }
 
-function addTab(workbook: ExcelJS.stream.xlsx.WorkbookWriter, tab: TabLayout, rows: Row[]): void {
+async function addTab(
+  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
+  tab: TabLayout,
+  rows: Iterable<Row>,
+): Promise<void> {
   const worksheet = workbook.addWorksheet(tab.name, {
     views: [{ state: 'frozen', ySplit: 1 }],
   });
-  worksheet.columns = columnWidths(tab.headers, rows).map((width) => ({ width }));
-  const header = worksheet.addRow(tab.headers.map((name) => xlsxText(name)));
+  const iterator = rows[Symbol.iterator]();
+  const first: Row[] = [];
+  for (let next = iterator.next(); ; next = iterator.next()) {
+    if (next.done === true) break;
+    first.push(next.value);
+    if (first.length === WIDTH_SAMPLE_ROWS) break;
+  }
+  worksheet.columns = columnWidths(tab.headers, first).map((width) => ({ width }));
+  const header = worksheet.addRow(tab.headers.map(toXlsxValue));
   header.font = { bold: true };
   header.commit();
-  for (const row of rows) worksheet.addRow(row.map(toXlsxValue)).commit();
+  let written = 0;
+  for (const cells of concat(first, iterator)) {
+    worksheet.addRow(cells.map(toXlsxValue)).commit();
+    if (++written % ROWS_PER_PAUSE === 0) await zipped(worksheet);
+  }
   worksheet.commit();
+}
+
+/**
+ * Waits until the zip stream has taken the sheet's rows written so far. exceljs (4.4.0) hands
+ * them on without waiting, so a large tab would otherwise pile up in memory before it is
+ * compressed. The sheet's buffer is piped into a PassThrough stream of archiver, whose
+ * `drain` event marks when it has taken them.
+ */
+async function zipped(worksheet: ExcelJS.Worksheet): Promise<void> {
+  // The streaming writer's sheets have a `stream`, which exceljs's types leave out.
+  const stream = (worksheet as unknown as { stream: { pipes?: Writable[] } }).stream;
+  for (const pipe of stream.pipes ?? []) {
+    if (pipe.writableNeedDrain) await once(pipe, 'drain');
+  }
 }
 
 /** Widths in characters: the longest of the header and the first rows, within 8 to 60. */
@@ -298,10 +419,14 @@ function columnWidths(headers: readonly string[], rows: Row[]): number[] {
   });
 }
 
-/** Converts a Sheet cell for exceljs: '' to an empty cell, and text to a string cell. */
-function toXlsxValue(cell: Cell): string | number | boolean | null {
+/**
+ * Converts a Sheet cell for exceljs: '' to an empty cell, and text to an inline string. The
+ * text is one rich-text run because exceljs writes plain inline strings as formula results
+ * (t="str"), whose `_xHHHH_` escapes it does not read back.
+ */
+function toXlsxValue(cell: Cell): ExcelJS.CellValue {
   if (typeof cell !== 'string') return cell;
-  return cell === '' ? null : xlsxText(cell);
+  return cell === '' ? null : { richText: [{ text: xlsxText(cell) }] };
 }
 
 /**

@@ -264,7 +264,8 @@ async function workbookCells(path: string): Promise<SheetCell[]> {
           tab,
           row: rowNumber,
           column,
-          value: cell.value,
+          // Text is written as one rich-text run; its value is the text.
+          value: cell.type === ExcelJS.ValueType.RichText ? cell.text : cell.value,
           formula: cell.type === ExcelJS.ValueType.Formula || cell.formula !== undefined,
         });
       });

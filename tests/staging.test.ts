@@ -1,0 +1,109 @@
+/**
+ * A long local run hands its rows to the workbook store every thousand messages and drops
+ * them; the workbook must come out as if the mail had been handled in short runs that each
+ * saved once.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Desk } from '../src/core/desk';
+import type { MessageRecord } from '../src/core/types';
+import { defaultSettings } from '../src/core/sheet';
+import { runLocal, WORKBOOK_NAME } from '../src/node/local';
+import { readWorkbook, WorkbookStore } from '../src/node/workbook';
+import { generateWorkload, mboxEntry } from '../bench/workload';
+
+const root = mkdtempSync(join(tmpdir(), 'plusdesk-staging-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const SUPPORT = 'support@example.com';
+
+function row(index: number, fields: Partial<MessageRecord> = {}): MessageRecord {
+  return {
+    time: `2026-03-02T09:${String(index % 60).padStart(2, '0')}:00.000Z`,
+    ticket: 1,
+    kind: 'customer',
+    state: 'processed',
+    author: 'dana@customer.example',
+    messageId: `m${index}@customer.example`,
+    sourceId: `s${index}`,
+    key: '',
+    reason: '',
+    summary: `message ${index}`,
+    ...fields,
+  };
+}
+
+describe('Desk after a save', () => {
+  it('drops the rows it saved and keeps the rows it read', () => {
+    const desk = new Desk({ tickets: [], messages: [row(0)], team: [], settings: defaultSettings(SUPPORT) });
+    desk.append(row(1));
+    desk.append(row(2, { state: 'digest', kind: 'notification', key: 'k2', time: '2026-03-02T08:00:00.000Z' }));
+    desk.markSaved();
+    desk.append(row(3));
+
+    expect(desk.recordCount).toBe(4);
+    expect(desk.record(0)?.messageId).toBe('m0@customer.example');
+    expect(desk.record(1)).toBeUndefined();
+    expect(desk.record(2)).toBeUndefined();
+    expect([...desk.records()].map((held) => held.index)).toEqual([0, 3]);
+    expect(desk.changes().appended.map((record) => record.messageId)).toEqual(['m3@customer.example']);
+    // Dropped rows still count as seen, and a dropped digest row still waits.
+    expect(desk.hasSeen('m1@customer.example', '')).toBe(true);
+    expect(desk.digestWaiting()).toEqual({ count: 1, oldest: Date.parse('2026-03-02T08:00:00.000Z') });
+  });
+});
+
+describe('WorkbookStore staging', () => {
+  it('writes staged rows, and changes to them, with the next save', async () => {
+    const path = join(root, 'staged.xlsx');
+    const store = new WorkbookStore({ path, supportAddress: SUPPORT });
+    await store.load();
+    await store.stage({ tickets: [], appended: [row(0), row(1, { state: 'queued' })], updated: [] });
+    await store.stage({ tickets: [], appended: [row(2)], updated: [{ index: 1, record: row(1, { state: 'sent' }) }] });
+
+    await expect(readWorkbook(path)).rejects.toThrow(/Workbook not found/);
+
+    await store.save({ tickets: [], appended: [row(3)], updated: [{ index: 2, record: row(2, { reason: 'changed' }) }] });
+    const messages = (await readWorkbook(path)).messages;
+
+    expect(messages.map((record) => record.messageId)).toEqual([0, 1, 2, 3].map((n) => `m${n}@customer.example`));
+    expect(messages.map((record) => record.state)).toEqual(['processed', 'sent', 'processed', 'processed']);
+    expect(messages[2]!.reason).toBe('changed');
+  });
+});
+
+describe('a long local run', () => {
+  it('writes the workbook that short runs write', async () => {
+    const workload = generateWorkload({ messages: 2600, days: 2, seed: 11 });
+    const entries = workload.messages.map(mboxEntry);
+    const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
+    const common = { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };
+
+    // One mbox in one run: the run stages twice.
+    const long = join(root, 'long');
+    writeFileSync(join(root, 'all.mbox'), entries.join(''));
+    const longReport = await runLocal({ ...common, mailboxes: [join(root, 'all.mbox')], out: long });
+
+    // The same mail in runs shorter than a staging interval, each saving once.
+    const short = join(root, 'short');
+    for (let start = 0, part = 0; start < entries.length; start += 900, part++) {
+      const file = join(root, `part-${part}.mbox`);
+      writeFileSync(file, entries.slice(start, start + 900).join(''));
+      await runLocal({ ...common, mailboxes: [file], out: short });
+    }
+
+    const longDesk = await readWorkbook(join(long, WORKBOOK_NAME));
+    const shortDesk = await readWorkbook(join(short, WORKBOOK_NAME));
+    // Mailbox ids name the file and the place in it, which differ between the two.
+    const withoutSource = (records: MessageRecord[]) => records.map((record) => ({ ...record, sourceId: '' }));
+
+    expect(longReport.processed).toBe(2600);
+    expect(longDesk.tickets.length).toBeGreaterThan(100);
+    expect(longDesk.tickets).toEqual(shortDesk.tickets);
+    expect(withoutSource(longDesk.messages)).toEqual(withoutSource(shortDesk.messages));
+    expect(longReport.tickets.map((ticket) => ticket.number)).toEqual(longDesk.tickets.map((ticket) => ticket.number));
+    expect(longReport.outgoing.length).toBe(longDesk.messages.filter((record) => record.key !== '' && record.state === 'sent').length);
+  }, 120_000);
+});
