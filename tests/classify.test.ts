@@ -109,6 +109,13 @@ describe('mail that must not start a conversation', () => {
     expect(classify(message, '', context([existing]))).toEqual({ kind: 'own-message', ticket: 4 });
   });
 
+  it("skips an agent's answer to a digest, but not a customer's mail of that subject", () => {
+    const answer = parsed({ from: 'alice@example.com', subject: 'Re: plusdesk digest: 3 updates on 2 tickets' });
+    const customer = parsed({ from: 'dana@customer.example', subject: 'Re: plusdesk digest: 3 updates on 2 tickets' });
+    expect(classify(answer, '', context([existing]))).toEqual({ kind: 'digest-reply' });
+    expect(classify(customer, '', context([existing])).kind).toBe('new-ticket');
+  });
+
   it.each([
     [{ 'Auto-Submitted': 'auto-replied' }, 'Help'],
     [{ 'X-Autoreply': 'yes' }, 'Help'],

@@ -5,6 +5,7 @@
  * never joins two customers' mail.
  */
 import { domainOf, findPlusAddress, findTicketTag, normalizeEmail, subjectKey } from './address';
+import { DIGEST_SUBJECT } from './compose';
 import { detectAutoReply, detectBounce, detectBulk } from './loops';
 import type { Signer } from './ports';
 import { checkAgentSender } from './trust';
@@ -38,6 +39,7 @@ export type Classification =
   | { kind: 'auto-reply'; ticket: number | null; signal: string }
   | { kind: 'bounce'; ticket: number | null; signal: string; recipient: string; status: string }
   | { kind: 'own-message'; ticket: number | null }
+  | { kind: 'digest-reply' }
   | { kind: 'bulk'; signal: string };
 
 function recipients(message: ParsedMessage) {
@@ -137,8 +139,13 @@ export function classify(
   }
 
   const joined = joinTicket(message, threadId, sender, lookup);
-  if (joined === null) return { kind: 'new-ticket', note: '' };
   const agent = context.team.get(sender);
+  if (joined === null) {
+    // A digest comes from the support address and belongs to no ticket, so an agent's answer
+    // to it would otherwise open one.
+    if (agent !== undefined && subjectKey(message.subject).startsWith(DIGEST_SUBJECT)) return { kind: 'digest-reply' };
+    return { kind: 'new-ticket', note: '' };
+  }
   if (agent !== undefined && agent.active) {
     return { kind: 'agent-message', ticket: joined.ticket, agent, via: joined.via };
   }

@@ -5,12 +5,11 @@
  * so a run that dies before it saves is repeated by the next run with the same keys, and the
  * mailer's `wasSent` check keeps each message from going out twice.
  */
-import { ADDRESS_LENGTH, isDeliverable, normalizeEmail, readPlusAddress, subjectKey } from './address';
+import { ADDRESS_LENGTH, isDeliverable, normalizeEmail, readPlusAddress } from './address';
 import { classify, type Classification } from './classify';
 import {
   composeAcknowledgement,
   composeDigest,
-  DIGEST_SUBJECT,
   composeHeldAlert,
   composeNotification,
   composeRelay,
@@ -458,11 +457,9 @@ export class Run {
       }
       case 'held':
         return this.planHeld(classification, parsed, record, outcome);
+      case 'digest-reply':
+        return skip(null, 'reply to a plusdesk digest: answer at the reply address the digest lists for the ticket');
       case 'new-ticket':
-        // A digest comes from the support address, so an agent's reply to it arrives here.
-        if (this.desk.teamByEmail.has(normalizeEmail(author.email)) && subjectKey(parsed.subject).startsWith(DIGEST_SUBJECT)) {
-          return skip(null, 'reply to a plusdesk digest: answer at the reply address the digest lists for the ticket');
-        }
         return this.planNewTicket(mail, parsed, messageId, classification.note, record, outcome);
       case 'follow-up':
         return this.planFollowUp(mail, parsed, messageId, classification.ticket, record, outcome);
