@@ -93,12 +93,17 @@ describe('a message the server rejects', () => {
   });
 });
 
-describe('an invalid support address in Settings', () => {
-  it('stops the run before any message is quarantined', async () => {
-    const store = new MemoryStore({ team: agents('Alice'), settings: { supportAddress: 'not-an-address' } });
+describe('an invalid address in Settings', () => {
+  it.each([
+    ['support address', { supportAddress: 'not-an-address' }, /"Support address"/],
+    ['team group address', { teamAddress: 'team at example.com' }, /"Team group address".*clear it/],
+  ])('stops the run before any message is handled: %s', async (_name, settings, message) => {
+    const store = new MemoryStore({ team: agents('Alice'), settings });
     const mailer = new MemoryMailer();
+    const run = processMail(deps(store, mailer), mailbox());
 
-    await expect(processMail(deps(store, mailer), mailbox())).rejects.toThrow(SettingsError);
+    await expect(run).rejects.toThrow(SettingsError);
+    await expect(run).rejects.toThrow(message);
     expect(store.saves).toBe(0);
     expect(mailer.sent).toEqual([]);
   });

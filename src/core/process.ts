@@ -135,6 +135,13 @@ export class Run {
         `The support address "${support}" is not an email address: set "Support address" in the Settings tab (or --support) to the mailbox plusdesk reads.`,
       );
     }
+    // Every new-ticket notification would go to it and bounce, so no agent would hear of one.
+    const team = desk.settings.teamAddress.trim();
+    if (team !== '' && !isDeliverable(normalizeEmail(team))) {
+      throw new SettingsError(
+        `The team group address "${team}" is not an email address: set "Team group address" in the Settings tab to the group's address, or clear it to notify each agent.`,
+      );
+    }
     this.budget = new RecipientBudget(
       Array.from(desk.records(), (row) => row.record),
       desk.settings,
