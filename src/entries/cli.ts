@@ -34,8 +34,8 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** Tickets the summary lists, the newest; the workbook has them all. */
-const SUMMARY_TICKETS = 50;
+/** Tickets and skipped messages the summary lists, the newest of each; the workbook has them all. */
+const SUMMARY_ROWS = 50;
 
 function printSummary(report: LocalReport): void {
   const lines: string[] = [];
@@ -53,7 +53,7 @@ function printSummary(report: LocalReport): void {
     lines.push(
       table([
         ['Ticket', 'Status', 'Customer', 'Assignee', 'Msgs', 'Subject'],
-        ...report.tickets.slice(-SUMMARY_TICKETS).map((ticket) => [
+        ...report.tickets.slice(-SUMMARY_ROWS).map((ticket) => [
           `#${ticket.number}`,
           ticket.status,
           ticket.customer.email,
@@ -63,7 +63,7 @@ function printSummary(report: LocalReport): void {
         ]),
       ]),
     );
-    const hidden = report.tickets.length - SUMMARY_TICKETS;
+    const hidden = report.tickets.length - SUMMARY_ROWS;
     if (hidden > 0) lines.push(`(${hidden} older tickets are in the workbook's Tickets tab)`);
   }
   if (report.skipped.length > 0) {
@@ -71,9 +71,11 @@ function printSummary(report: LocalReport): void {
     lines.push(
       table([
         ['Skipped', 'State', 'Reason'],
-        ...report.skipped.map((item) => [item.source, item.state, item.reason]),
+        ...report.skipped.slice(-SUMMARY_ROWS).map((item) => [item.source, item.state, item.reason]),
       ]),
     );
+    const hidden = report.skipped.length - SUMMARY_ROWS;
+    if (hidden > 0) lines.push(`(${hidden} earlier skipped messages are in the workbook's Messages tab, and in --json)`);
   }
   lines.push('', `Workbook: ${report.workbook}`, `Outbox:   ${report.outbox}`);
   console.log(lines.join('\n'));

@@ -1,0 +1,106 @@
+/**
+ * The `plusdesk` command as a user runs it (`npm run plusdesk -- ...`): its exit code, what it
+ * prints, and its errors.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = mkdtempSync(join(tmpdir(), 'plusdesk-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const REPO = resolve(__dirname, '..');
+const CLI = join(REPO, 'src/entries/cli.ts');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function plusdesk(...args: string[]): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: REPO,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function eml(index: number, headers: Record<string, string> = {}): string {
+  const fields = {
+    From: `Customer ${index} <customer${index}@customer.example>`,
+    To: 'support@example.com',
+    Subject: `Question ${index}`,
+    Date: new Date(Date.UTC(2026, 2, 2, 9, index)).toUTCString(),
+    'Message-ID': `<q${index}@customer.example>`,
+    ...headers,
+  };
+  const lines = Object.entries(fields).map(([name, value]) => `${name}: ${value}`);
+  return `${lines.join('\r\n')}\r\n\r\nHello, question number ${index}.\r\n`;
+}
+
+function mailbox(name: string, messages: string[]): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  messages.forEach((message, index) => writeFileSync(join(dir, `${String(index).padStart(3, '0')}.eml`), message));
+  return dir;
+}
+
+describe('plusdesk process', () => {
+  it('prints a summary, and lists only the newest 50 skipped messages', async () => {
+    const autoReplies = Array.from({ length: 55 }, (_, index) => eml(index, { 'Auto-Submitted': 'auto-replied' }));
+    const inbox = mailbox('inbox', [...autoReplies, eml(99)]);
+    const result = await plusdesk('process', inbox, '--out', join(root, 'desk'), '--team', 'alice@example.com');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Processed 56 message(s), 0 already seen; sent 1; skipped or held 55.');
+    expect(result.stdout).toMatch(/^#1\s+open\s+customer99@customer\.example/m);
+    expect(result.stdout.match(/auto-reply \(Auto-Submitted/g)).toHaveLength(50);
+    expect(result.stdout).toContain('(5 earlier skipped messages are in the workbook');
+    expect(result.stdout).toContain(join(root, 'desk', 'plusdesk.xlsx'));
+  });
+
+  it('reports every outgoing message with --json, and nothing twice on a second run', async () => {
+    const inbox = mailbox('json', [eml(1), eml(2)]);
+    const args = ['process', inbox, '--out', join(root, 'json-desk'), '--team', 'alice@example.com', '--json'];
+    const first = JSON.parse((await plusdesk(...args)).stdout) as { tickets: unknown[]; outgoing: { to: string[] }[] };
+    const second = JSON.parse((await plusdesk(...args)).stdout) as { tickets: unknown[]; outgoing: unknown[] };
+
+    expect(first.tickets).toHaveLength(2);
+    expect(first.outgoing.map((message) => message.to)).toEqual([['alice@example.com'], ['alice@example.com']]);
+    expect(second.tickets).toHaveLength(2);
+    expect(second.outgoing).toEqual([]);
+  });
+
+  it.each([
+    [['process'], /process needs at least one mailbox path/],
+    [['process', join(root, 'missing-folder')], /missing-folder/],
+    [['process', root, '--support', 'not an address'], /--support "not an address" is not an email address/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('exits with 1 and one clear line: %j', async (args, message) => {
+    const result = await plusdesk(...args);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')[0]).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('plusdesk demo', () => {
+  it('prints its three stages and ends with the desk it leaves', async () => {
+    const result = await plusdesk('demo', '--out', join(root, 'demo'));
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Stage 1:[\s\S]*Stage 2:[\s\S]*Stage 3: The same mailbox again\n {2}nothing sent\n\nProcessed 0 message\(s\)/);
+    expect(result.stdout).toMatch(/^#1\s+pending\s+dana@customer\.example/m);
+  });
+});
