@@ -135,7 +135,7 @@ export function evaluateTargets(input: TargetInput): Target[] {
   targets.push({
     name: 'Near the daily recipient quota, notifications switch to a digest that the Sheet records',
     pass: largestDay <= quota && (digest.waited === 0 || digest.notices > 0),
-    value: `largest day ${whole(largestDay)} recipients of ${whole(quota)}; ${whole(digest.waited)} notifications waited (${whole(digest.carried)} sent in ${whole(digest.digestsSent)} digests), notices in the Messages tab: ${digest.notices} (10k, no team address)`,
+    value: `largest day ${whole(largestDay)} recipients of ${whole(quota)}; ${whole(digest.waited)} notifications waited (${whole(digest.carried)} sent in ${whole(digest.digestsSent)} digests), ${digest.notices} notice${digest.notices === 1 ? '' : 's'} in the Messages tab (10k, no team address)`,
   });
 
   const small = local['10k'];
