@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ function outgoing(key: string, overrides: Partial<OutgoingMessage> = {}): Outgoi
 }
 
 async function outboxNames(dir: string): Promise<string[]> {
-  return (await readdir(join(dir, 'outbox'))).sort();
+  return (await readdir(join(dir, 'outbox'))).filter((name) => name.endsWith('.eml')).sort();
 }
 
 describe('OutboxMailer', () => {
@@ -58,6 +58,7 @@ describe('OutboxMailer', () => {
     await mailer.send(outgoing('n42-a'));
     await mailer.send(outgoing('r42-b', { kind: 'relay' }));
     await mailer.send(outgoing('a7-c', { kind: 'acknowledgement', ticket: 7 }));
+    await mailer.release();
 
     expect(await outboxNames(dir)).toEqual([
       '0001-notification-42-n42-a.eml',
@@ -68,7 +69,9 @@ describe('OutboxMailer', () => {
 
   it('writes the MIME message dated by the clock', async () => {
     const dir = freshDir();
-    await new OutboxMailer({ dir, clock }).send(outgoing('n42-a'));
+    const mailer = new OutboxMailer({ dir, clock });
+    await mailer.send(outgoing('n42-a'));
+    await mailer.release();
     const raw = await readFile(join(dir, 'outbox', '0001-notification-42-n42-a.eml'), 'utf8');
 
     expect(raw).toMatch(/^Date: Fri, 14 Mar 2025 09:26:53 \+0000\r\n/);
@@ -92,11 +95,13 @@ describe('OutboxMailer', () => {
     const first = new OutboxMailer({ dir, clock });
     await first.send(outgoing('n42-a'));
     await first.send(outgoing('n42-b'));
+    await first.release();
     const rerun = new OutboxMailer({ dir, clock });
 
     expect(await rerun.wasSent(outgoing('n42-a'))).toBe(true);
     expect(await rerun.wasSent(outgoing('n42-c'))).toBe(false);
     await rerun.send(outgoing('n42-c'));
+    await rerun.release();
     expect(await outboxNames(dir)).toEqual([
       '0001-notification-42-n42-a.eml',
       '0002-notification-42-n42-b.eml',
@@ -109,7 +114,10 @@ describe('OutboxMailer', () => {
     const mailer = new OutboxMailer({ dir, clock });
     await mailer.send(outgoing('n42-a'));
     await mailer.send(outgoing('n42-a'));
-    await new OutboxMailer({ dir, clock }).send(outgoing('n42-a'));
+    await mailer.release();
+    const rerun = new OutboxMailer({ dir, clock });
+    await rerun.send(outgoing('n42-a'));
+    await rerun.release();
 
     expect(await outboxNames(dir)).toEqual(['0001-notification-42-n42-a.eml']);
   });
@@ -118,6 +126,7 @@ describe('OutboxMailer', () => {
     const dir = freshDir();
     const mailer = new OutboxMailer({ dir, clock });
     await Promise.all(['k1', 'k2', 'k3', 'k4'].map((key) => mailer.send(outgoing(key))));
+    await mailer.release();
 
     expect(await outboxNames(dir)).toEqual([
       '0001-notification-42-k1.eml',
@@ -132,6 +141,7 @@ describe('OutboxMailer', () => {
     const mailer = new OutboxMailer({ dir, clock });
     const unsafe = outgoing('n42/../ünï:*?');
     await mailer.send(unsafe);
+    await mailer.release();
     const [name] = await outboxNames(dir);
 
     expect(name).toBe('0001-notification-42-n42%2F..%2F%C3%BCn%C3%AF%3A%2A%3F.eml');
@@ -145,6 +155,7 @@ describe('OutboxMailer', () => {
     const long = outgoing(`n42-${'x'.repeat(400)}`);
     const longer = outgoing(`n42-${'x'.repeat(401)}`);
     await mailer.send(long);
+    await mailer.release();
     const [name] = await outboxNames(dir);
 
     expect(Buffer.byteLength(name!)).toBeLessThan(200);
@@ -164,8 +175,38 @@ describe('OutboxMailer', () => {
     const mailer = new OutboxMailer({ dir, clock });
     await mailer.send(outgoing('k1'));
     await mailer.send(outgoing('k2'));
+    await mailer.release();
 
     expect((await readdir(join(dir, 'outbox'))).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('OutboxMailer before the workbook is saved', () => {
+  it("keeps a run's mail out of the outbox until it is released", async () => {
+    const dir = freshDir();
+    const mailer = new OutboxMailer({ dir, clock });
+    await mailer.send(outgoing('k1'));
+
+    expect(await outboxNames(dir)).toEqual([]);
+    expect(await mailer.wasSent(outgoing('k1'))).toBe(true);
+    await mailer.release();
+    expect(await outboxNames(dir)).toEqual(['0001-notification-42-k1.eml']);
+  });
+
+  it('keeps the recorded mail of a run that died and deletes the rest', async () => {
+    const dir = freshDir();
+    const dead = new OutboxMailer({ dir, clock });
+    await dead.send(outgoing('saved'));
+    await dead.send(outgoing('lost'));
+    const next = new OutboxMailer({ dir, clock });
+    await next.recover((key) => key === 'saved');
+
+    expect(await outboxNames(dir)).toEqual(['0001-notification-42-saved.eml']);
+    expect(await readdir(join(dir, 'outbox'))).toEqual(['0001-notification-42-saved.eml']);
+    expect(await next.wasSent(outgoing('lost'))).toBe(false);
+    await next.send(outgoing('lost'));
+    await next.release();
+    expect(await outboxNames(dir)).toEqual(['0001-notification-42-saved.eml', '0002-notification-42-lost.eml']);
   });
 });
 
@@ -184,6 +225,7 @@ describe('listOutbox', () => {
         }),
       );
     }
+    await mailer.release();
     const entries = await listOutbox(dir);
     const [first] = entries;
 
@@ -213,10 +255,12 @@ describe('listOutbox', () => {
 
   it('skips files that are not outbox messages', async () => {
     const dir = freshDir();
-    await new OutboxMailer({ dir, clock }).send(outgoing('k1'));
-    await mkdir(join(dir, 'outbox'), { recursive: true });
+    const mailer = new OutboxMailer({ dir, clock });
+    await mailer.send(outgoing('k1'));
+    await mailer.release();
+    await mailer.send(outgoing('k2'));
     await writeFile(join(dir, 'outbox', 'notes.txt'), 'not mail');
-    await writeFile(join(dir, 'outbox', '.0002-notification-1-k2.eml.tmp'), 'half');
+    await writeFile(join(dir, 'outbox', '.0003-notification-1-k3.eml.tmp'), 'half');
 
     expect((await listOutbox(dir)).map((entry) => entry.file)).toEqual([
       '0001-notification-42-k1.eml',

@@ -3,7 +3,7 @@
  * them; the workbook must come out as if the mail had been handled in short runs that each
  * saved once.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { Desk } from '../src/core/desk';
 import type { MessageRecord } from '../src/core/types';
 import { defaultSettings } from '../src/core/sheet';
 import { runLocal, WORKBOOK_NAME } from '../src/node/local';
+import { listOutbox } from '../src/node/outbox';
 import { readWorkbook, WorkbookStore } from '../src/node/workbook';
 import { generateWorkload, mboxEntry } from '../bench/workload';
 
@@ -106,4 +107,42 @@ describe('a long local run', () => {
     expect(longReport.tickets.map((ticket) => ticket.number)).toEqual(longDesk.tickets.map((ticket) => ticket.number));
     expect(longReport.outgoing.length).toBe(longDesk.messages.filter((record) => record.key !== '' && record.state === 'sent').length);
   }, 120_000);
+});
+
+describe('a local run that dies before its save', () => {
+  it('leaves no mail, so the next run may number the tickets afresh', async () => {
+    const workload = generateWorkload({ messages: 40, days: 1, seed: 12 });
+    const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
+    const common = { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };
+    const out = join(root, 'dies');
+    const later = join(root, 'later.mbox');
+    writeFileSync(later, workload.messages.slice(1).map(mboxEntry).join(''));
+    const dying = runLocal({
+      ...common,
+      mailboxes: [later],
+      out,
+      onProgress: (done) => {
+        if (done === 30) throw new Error('killed');
+      },
+    });
+
+    await expect(dying).rejects.toThrow('killed');
+    expect(await listOutbox(out)).toEqual([]);
+    expect(existsSync(join(out, WORKBOOK_NAME))).toBe(false);
+
+    // The next run also reads a mailbox with an earlier message, which takes ticket 1.
+    const early = join(root, 'early.mbox');
+    writeFileSync(early, mboxEntry(workload.messages[0]!));
+    await runLocal({ ...common, mailboxes: [later, early], out });
+    const desk = await readWorkbook(join(out, WORKBOOK_NAME));
+    const outbox = await listOutbox(out);
+    const ticketOf = new Map(desk.tickets.map((ticket) => [ticket.number, ticket.customer.email]));
+
+    expect(outbox.length).toBe(desk.messages.filter((record) => record.key !== '' && record.state === 'sent').length);
+    for (const entry of outbox.filter((item) => item.kind === 'notification')) {
+      expect(entry.subject).toContain(`[#${entry.ticket}]`);
+      expect(ticketOf.has(entry.ticket)).toBe(true);
+    }
+    expect(existsSync(join(out, 'outbox', '.unsaved'))).toBe(false);
+  });
 });

@@ -216,6 +216,7 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
 
   const run = await Run.start({ store, mailer, signer, clock, log });
   if (options.supportAddress !== undefined) run.state.settings.supportAddress = options.supportAddress;
+  await mailer.recover((key) => run.state.hasOutgoing(key));
 
   // The report is gathered as the run goes, and the run is drained after each message, so that
   // no list of a large mailbox is kept twice. Message-IDs per ticket come from the rows already
@@ -279,6 +280,7 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
     if (done % STAGE_EVERY === 0) await run.stage();
   }
   const report = await run.finish(stopReason);
+  await mailer.release();
   collect(null);
 
   return {

@@ -2,9 +2,13 @@
  * The mailer of the Node runtime: each outgoing message becomes an .eml file in DIR/outbox,
  * named `<NNNN>-<kind>-<ticket>-<key>.eml` with NNNN counting up in send order. The file name
  * carries the message's key, so a rerun over the same DIR finds what was sent before.
+ *
+ * A message is first written to DIR/outbox/.unsaved and moves to the outbox only once the
+ * workbook that records it is saved. A run that dies before its save leaves no mail behind
+ * that names ticket numbers the next run may give out otherwise.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PostalMime from 'postal-mime';
 import type { Address as ParsedAddress } from 'postal-mime';
@@ -45,6 +49,8 @@ export interface OutboxEntry {
 }
 
 const OUTBOX_FOLDER = 'outbox';
+/** Subfolder of the outbox for messages whose workbook is not saved yet. */
+const UNSAVED_FOLDER = '.unsaved';
 const FILE_NAME = /^(\d+)-([a-z]+)-(\d+)-(.+)\.eml$/;
 /** Minimum digits of the sequence in a file name. Sequences past 9999 get more digits. */
 const SEQUENCE_DIGITS = 4;
@@ -53,14 +59,41 @@ const MAX_KEY_PART = 160;
 
 export class OutboxMailer implements Mailer {
   private readonly folder: string;
-  /** File name by key part, read from the folder on first use. */
+  private readonly unsavedFolder: string;
+  /** File name by key part, read from the folder on first use, with this run's unsaved files. */
   private files: Map<string, string> | null = null;
+  /** Names of the files this run wrote to the unsaved folder, in send order. */
+  private unsaved: string[] = [];
   private nextSequence = 1;
   /** The last send, so that sends are numbered one after another. */
   private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: OutboxOptions) {
     this.folder = join(options.dir, OUTBOX_FOLDER);
+    this.unsavedFolder = join(this.folder, UNSAVED_FOLDER);
+  }
+
+  /**
+   * Settles the unsaved mail a run that died left: a message the workbook records (by its key)
+   * moves to the outbox, and any other is deleted, because the next run plans it again.
+   */
+  async recover(recorded: (key: string) => boolean): Promise<void> {
+    for (const file of await outboxFiles(this.unsavedFolder)) {
+      const path = join(this.unsavedFolder, file.name);
+      const key = /^X-Plusdesk-Key:[ \t]*(\S+)/im.exec(await readFile(path, 'latin1'))?.[1] ?? '';
+      if (key !== '' && recorded(key)) await rename(path, join(this.folder, file.name));
+      else await rm(path, { force: true });
+    }
+    await rmdir(this.unsavedFolder).catch(() => undefined);
+    this.files = null;
+  }
+
+  /** Moves the mail of this run to the outbox, once the workbook that records it is saved. */
+  async release(): Promise<void> {
+    await this.sending;
+    for (const name of this.unsaved) await rename(join(this.unsavedFolder, name), join(this.folder, name));
+    this.unsaved = [];
+    await rmdir(this.unsavedFolder).catch(() => undefined);
   }
 
   /**
@@ -86,13 +119,14 @@ export class OutboxMailer implements Mailer {
     const sequence = String(this.nextSequence).padStart(SEQUENCE_DIGITS, '0');
     const name = `${sequence}-${message.kind}-${message.ticket}-${part}.eml`;
     const raw = toMime(message, this.options.clock.now());
-    await mkdir(this.folder, { recursive: true });
+    await mkdir(this.unsavedFolder, { recursive: true });
     // A file appears under its real name only when complete, so a crash mid-write never
-    // leaves a half message that counts as sent.
-    const temporary = join(this.folder, `.${name}.tmp`);
+    // leaves a half message.
+    const temporary = join(this.unsavedFolder, `.${name}.tmp`);
     await writeFile(temporary, raw);
-    await rename(temporary, join(this.folder, name));
+    await rename(temporary, join(this.unsavedFolder, name));
     files.set(part, name);
+    this.unsaved.push(name);
     this.nextSequence++;
   }
 
