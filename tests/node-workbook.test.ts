@@ -282,6 +282,8 @@ describe('WorkbookStore cells', () => {
     'line one\r\nline two\nline three',
     'control \u0001\u0007\u001b characters',
     'literal _x0041_ and _x005F_ escapes',
+    'touching _x0041__x005F_x0042_ escapes',
+    'DEL \u007f, U+FFFE \ufffe and U+FFFF \uffff',
     '  spaces at the ends  ',
     '00123',
     'true',
@@ -368,6 +370,8 @@ describe('WorkbookStore cells', () => {
     expect(xlsxText('plain text')).toBe('plain text');
     expect(xlsxText('a\rb')).toBe('a_x000D_b');
     expect(xlsxText('_x0041_')).toBe('_x005F_x0041_');
+    expect(xlsxText('_x0041__x0042_')).toBe('_x005F_x0041__x005F_x0042_');
+    expect(xlsxText('\uffff\u007f')).toBe('_xFFFF__x007F_');
     expect(xlsxText('tab\tand\nnewline')).toBe('tab\tand\nnewline');
   });
 });

@@ -433,8 +433,9 @@ function toXlsxValue(cell: Cell): ExcelJS.CellValue {
 
 /**
  * Prepares text for an xlsx cell. It is cut to Excel's cell limit. Characters that XML 1.0
- * cannot contain, and CR, which XML reads as LF, become `_xHHHH_` escapes. A literal `_xHHHH_`
- * becomes `_x005F_xHHHH_`, the escape ECMA-376 defines for shared strings.
+ * cannot contain (C0 controls, U+FFFE, U+FFFF), DEL, which exceljs drops, and CR, which XML
+ * reads as LF, become `_xHHHH_` escapes. The `_` of a literal `_xHHHH_` becomes `_x005F_`, the escape ECMA-376
+ * defines for it, also when two such literals touch.
  */
 export function xlsxText(text: string): string {
   const cut =
@@ -442,9 +443,9 @@ export function xlsxText(text: string): string {
       ? text.slice(0, EXCEL_CELL_LIMIT - CUT_MARKER.length) + CUT_MARKER
       : text;
   return cut
-    .replace(/_(x[0-9A-Fa-f]{4}_)/g, '_x005F_$1')
+    .replace(/_(?=x[0-9A-Fa-f]{4}_)/g, '_x005F_')
     .replace(
-      /[\x00-\x08\x0B-\x1F\x7F]/g,
+      /[\x00-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]/g,
       (character) => `_x${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`,
     );
 }
