@@ -3,7 +3,7 @@
  * prints, and its errors.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -102,5 +102,16 @@ describe('plusdesk demo', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Stage 1:[\s\S]*Stage 2:[\s\S]*Stage 3: The same mailbox again\n {2}nothing sent\n\nProcessed 0 message\(s\)/);
     expect(result.stdout).toMatch(/^#1\s+pending\s+dana@customer\.example/m);
+  });
+
+  it('refuses to empty a folder it did not write', async () => {
+    const folder = join(root, 'not-a-demo');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'notes.txt'), 'keep me');
+    const result = await plusdesk('demo', '--out', folder);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('holds notes.txt, which the demo did not write');
+    expect(existsSync(join(folder, 'notes.txt'))).toBe(true);
   });
 });

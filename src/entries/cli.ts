@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { describeOutgoing, runDemo } from '../node/demo';
+import { DemoFolderError, describeOutgoing, runDemo } from '../node/demo';
 import { DeskBusyError, runLocal, type LocalReport } from '../node/local';
 import { MailboxError } from '../node/mailbox';
 import { readTeam, TeamError } from '../node/team';
@@ -191,6 +191,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (
       error instanceof MailboxError ||
+      error instanceof DemoFolderError ||
       error instanceof TeamError ||
       error instanceof DeskBusyError ||
       error instanceof SettingsError ||

@@ -7,7 +7,7 @@
  * Alice; Bob stars the ticket and from then on sees every message; Carol posts an internal
  * comment mentioning Bob; an out-of-office reply and a bounce notify nobody.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyAction } from '../core/actions';
 import { plusAddress } from '../core/address';
@@ -215,8 +215,22 @@ export interface DemoResult {
   stages: { title: string; report: LocalReport }[];
 }
 
+/** Error of a demo that would have to delete a folder it did not make. */
+export class DemoFolderError extends Error {
+  override name = 'DemoFolderError';
+}
+
+/** What a demo folder holds; the demo empties a folder with nothing else in it. */
+const DEMO_ENTRIES = new Set(['demo-mailbox', 'desk']);
+
 /** Runs the demo into `dir` (emptied first) and returns what each stage sent. */
 export async function runDemo(dir: string): Promise<DemoResult> {
+  const foreign = existsSync(dir) ? readdirSync(dir).filter((name) => !DEMO_ENTRIES.has(name)) : [];
+  if (foreign.length > 0) {
+    throw new DemoFolderError(
+      `${dir} holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which the demo did not write, and the demo empties its folder first: choose a new --out folder.`,
+    );
+  }
   rmSync(dir, { recursive: true, force: true });
   const mailbox = join(dir, 'demo-mailbox');
   mkdirSync(mailbox, { recursive: true });
