@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readWorkbook, WorkbookStore } from '../src/node/workbook';
 
 const run = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'plusdesk-cli-'));
@@ -79,6 +80,24 @@ describe('plusdesk process', () => {
     expect(first.outgoing.map((message) => message.to)).toEqual([['alice@example.com'], ['alice@example.com']]);
     expect(second.tickets).toHaveLength(2);
     expect(second.outgoing).toEqual([]);
+  });
+
+  it('replaces a support address in Settings that is not one with --support, and keeps it', async () => {
+    const inbox = mailbox('support', [eml(1)]);
+    const desk = join(root, 'support-desk');
+    await new WorkbookStore({ path: join(desk, 'plusdesk.xlsx'), supportAddress: 'support at example' }).save({
+      tickets: [],
+      appended: [],
+      updated: [],
+    });
+    const failed = await plusdesk('process', inbox, '--out', desk);
+    const fixed = await plusdesk('process', inbox, '--out', desk, '--support', 'help@example.com', '--team', 'alice@example.com');
+    const settings = (await readWorkbook(join(desk, 'plusdesk.xlsx'))).settings;
+
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('The support address "support at example" is not an email address');
+    expect(fixed.code).toBe(0);
+    expect(settings.supportAddress).toBe('help@example.com');
   });
 
   it.each([

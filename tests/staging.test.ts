@@ -128,12 +128,14 @@ describe('a local run that dies before its save', () => {
 
     await expect(dying).rejects.toThrow('killed');
     expect(await listOutbox(out)).toEqual([]);
-    expect(existsSync(join(out, WORKBOOK_NAME))).toBe(false);
+    const saved = await readWorkbook(join(out, WORKBOOK_NAME));
+    expect(saved.tickets).toEqual([]);
+    expect(saved.team).toEqual(workload.agents);
 
     // The next run also reads a mailbox with an earlier message, which takes ticket 1.
     const early = join(root, 'early.mbox');
     writeFileSync(early, mboxEntry(workload.messages[0]!));
-    await runLocal({ ...common, mailboxes: [later, early], out });
+    await runLocal({ ...common, team: undefined, mailboxes: [later, early], out });
     const desk = await readWorkbook(join(out, WORKBOOK_NAME));
     const outbox = await listOutbox(out);
     const ticketOf = new Map(desk.tickets.map((ticket) => [ticket.number, ticket.customer.email]));

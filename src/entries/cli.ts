@@ -21,7 +21,7 @@ const USAGE = `Usage:
   --out DIR          where plusdesk.xlsx, outbox/ and quarantine/ are written (default: ./plusdesk-out)
   --team FILE|LIST   agents: a CSV/JSON file, or "Alice <alice@example.com>, bob@example.com";
                      kept in the workbook's Team tab for later runs
-  --support ADDRESS  the support mailbox's address (default: the workbook's, else support@example.com)
+  --support ADDRESS  the support mailbox's address, kept in the workbook (default: the workbook's, else support@example.com)
   --json             print one JSON report on stdout instead of the summary`;
 
 /** Progress bars appear only for mailboxes larger than this. */

@@ -16,6 +16,7 @@ import { WorkbookStore } from './workbook';
 export interface LocalRunOptions {
   mailboxes: string[];
   out: string;
+  /** Support address that replaces the workbook's; later runs keep it. */
   supportAddress?: string;
   team?: Agent[];
   /** Secret to store when DIR has none yet (the demo uses a fixed one). */
@@ -204,6 +205,7 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
     supportAddress: options.supportAddress ?? DEFAULT_SUPPORT,
   };
   if (options.team !== undefined) storeOptions.team = options.team;
+  if (options.supportAddress !== undefined) storeOptions.support = options.supportAddress;
   const store = new WorkbookStore(storeOptions);
   const mailer = new OutboxMailer({ dir: options.out, clock });
   if (existsSync(workbook) && !existsSync(join(options.out, SECRET_FILE))) {
@@ -214,9 +216,12 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   }
   const signer = hmacSigner(loadSecret(options.out, options.secret));
 
+  const isNew = !existsSync(workbook);
   const run = await Run.start({ store, mailer, signer, clock, log });
-  if (options.supportAddress !== undefined) run.state.settings.supportAddress = options.supportAddress;
   await mailer.recover((key) => run.state.hasOutgoing(key));
+  // A new desk's team and settings are saved at once, so a first run that is stopped early
+  // still leaves the team for runs without --team.
+  if (isNew) await run.save();
 
   // The report is gathered as the run goes, and the run is drained after each message, so that
   // no list of a large mailbox is kept twice. Message-IDs per ticket come from the rows already

@@ -39,6 +39,8 @@ export interface WorkbookOptions {
   supportAddress: string;
   /** Agents that replace the Team tab when given. */
   team?: Agent[];
+  /** Address that replaces the support address of the Settings tab when given. */
+  support?: string;
 }
 
 /** A workbook that cannot be read or written, or changes that do not fit it. */
@@ -123,6 +125,7 @@ export class WorkbookStore implements TicketStore {
       ? await readWorkbook(path, supportAddress)
       : { tickets: [], messages: [], team: [], settings: defaultSettings(supportAddress) };
     if (team !== undefined) snapshot.team = structuredClone(team);
+    if (this.options.support !== undefined) snapshot.settings.supportAddress = this.options.support;
     this.state = { ...snapshot, logUpdates: new Map() };
     this.log.clear();
     return structuredClone(snapshot);
