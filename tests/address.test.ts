@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isPlainAddress,
   findPlusAddress,
   findTicketTag,
   plusAddress,
@@ -99,4 +100,20 @@ describe('subjects', () => {
     expect(ticketSubject('Re: Rückfrage zur Lieferung 4471')).toBe('Rückfrage zur Lieferung 4471');
     expect(ticketSubject('   ')).toBe('(no subject)');
   });
+});
+
+describe('isPlainAddress', () => {
+  it.each(['team@example.com', 'first.last+tag@mail.example.co.uk', "o'brien@example.com", 'zoë@exämple.de'])(
+    'accepts %s',
+    (email) => {
+      expect(isPlainAddress(email)).toBe(true);
+    },
+  );
+
+  it.each(['mailto:team@example.com', 'team@@example.com', 'Team <team@example.com>', 'team@example', 'team@-example.com', 'a..b@example.com', 'team @example.com', ''])(
+    'rejects %j',
+    (email) => {
+      expect(isPlainAddress(email)).toBe(false);
+    },
+  );
 });

@@ -28,6 +28,19 @@ export function isDeliverable(email: string): boolean {
   return at > 0 && at <= 64 && at < email.length - 1 && email.length <= ADDRESS_LENGTH && !/[\s<>,;]/.test(email);
 }
 
+/** RFC 5322 dot-atom of a local part; non-ASCII letters and digits as RFC 6531 allows. */
+const DOT_ATOM = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\\.[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+)*";
+const DOMAIN_LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?';
+const PLAIN_ADDRESS = new RegExp(`^${DOT_ATOM}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})+$`, 'u');
+
+/**
+ * Checks an address a person typed into a setting: a deliverable dot-atom address such as
+ * team@example.com, with no display name, brackets, `mailto:` or quoted local part.
+ */
+export function isPlainAddress(email: string): boolean {
+  return isDeliverable(email) && PLAIN_ADDRESS.test(email);
+}
+
 export function domainOf(email: string): string {
   const at = email.lastIndexOf('@');
   return at < 0 ? '' : normalizeEmail(email.slice(at + 1));

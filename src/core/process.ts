@@ -5,7 +5,7 @@
  * so a run that dies before it saves is repeated by the next run with the same keys, and the
  * mailer's `wasSent` check keeps each message from going out twice.
  */
-import { ADDRESS_LENGTH, isDeliverable, normalizeEmail, readPlusAddress } from './address';
+import { ADDRESS_LENGTH, isDeliverable, isPlainAddress, normalizeEmail, readPlusAddress } from './address';
 import { classify, type Classification } from './classify';
 import {
   composeAcknowledgement,
@@ -130,14 +130,14 @@ export class Run {
     this.compose = { settings: desk.settings, signer: deps.signer };
     // Every message would fail on it and be quarantined, so the run stops before the first one.
     const support = desk.settings.supportAddress;
-    if (!isDeliverable(normalizeEmail(support))) {
+    if (!isPlainAddress(normalizeEmail(support))) {
       throw new SettingsError(
         `The support address "${support}" is not an email address: set "Support address" in the Settings tab (or --support) to the mailbox plusdesk reads.`,
       );
     }
     // Every new-ticket notification would go to it and bounce, so no agent would hear of one.
     const team = desk.settings.teamAddress.trim();
-    if (team !== '' && !isDeliverable(normalizeEmail(team))) {
+    if (team !== '' && !isPlainAddress(normalizeEmail(team))) {
       throw new SettingsError(
         `The team group address "${team}" is not an email address: set "Team group address" in the Settings tab to the group's address, or clear it to notify each agent.`,
       );

@@ -10,7 +10,7 @@ import { DeskBusyError, runLocal, type LocalReport } from '../node/local';
 import { MailboxError } from '../node/mailbox';
 import { readTeam, TeamError } from '../node/team';
 import { WorkbookError } from '../node/workbook';
-import { isDeliverable } from '../core/address';
+import { isPlainAddress } from '../core/address';
 import { SettingsError } from '../core/process';
 
 const USAGE = `Usage:
@@ -129,7 +129,7 @@ async function processCommand(args: string[]): Promise<void> {
   };
   if (values.team !== undefined) options.team = readTeam(values.team);
   if (values.support !== undefined) {
-    if (!isDeliverable(values.support)) throw new UsageError(`--support "${values.support}" is not an email address.`);
+    if (!isPlainAddress(values.support)) throw new UsageError(`--support "${values.support}" is not an email address.`);
     options.supportAddress = values.support;
   }
   const report = await runLocal(options);
