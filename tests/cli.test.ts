@@ -70,6 +70,14 @@ describe('plusdesk process', () => {
     expect(result.stdout).toContain(join(root, 'desk', 'plusdesk.xlsx'));
   });
 
+  it('prints control characters of a subject as ?', async () => {
+    const inbox = mailbox('escape', [eml(1, { Subject: 'Red \x1b[31malert\x1b[0m' })]);
+    const result = await plusdesk('process', inbox, '--out', join(root, 'escape-desk'), '--team', 'alice@example.com');
+
+    expect(result.stdout).toContain('Red ?[31malert?[0m');
+    expect(result.stdout).not.toContain('\x1b');
+  });
+
   it('reports every outgoing message with --json, and nothing twice on a second run', async () => {
     const inbox = mailbox('json', [eml(1), eml(2)]);
     const args = ['process', inbox, '--out', join(root, 'json-desk'), '--team', 'alice@example.com', '--json'];

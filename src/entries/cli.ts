@@ -27,9 +27,18 @@ const USAGE = `Usage:
 /** Progress bars appear only for mailboxes larger than this. */
 const PROGRESS_THRESHOLD = 300;
 
+/**
+ * Shows text from mail on one terminal line: control characters, which could move the cursor
+ * or change colours (an ESC in a subject), become `?`.
+ */
+function printable(text: string): string {
+  return text.replace(/[\x00-\x1F\x7F-\x9F]/g, '?');
+}
+
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows
+  const cells = rows.map((row) => row.map(printable));
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  return cells
     .map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
     .join('\n');
 }
