@@ -109,10 +109,13 @@ describe('mail that must not start a conversation', () => {
     expect(classify(message, '', context([existing]))).toEqual({ kind: 'own-message', ticket: 4 });
   });
 
-  it("skips an agent's answer to a digest, but not a customer's mail of that subject", () => {
-    const answer = parsed({ from: 'alice@example.com', subject: 'Re: plusdesk digest: 3 updates on 2 tickets' });
-    const customer = parsed({ from: 'dana@customer.example', subject: 'Re: plusdesk digest: 3 updates on 2 tickets' });
+  it("skips an agent's answer to a digest, but not new mail or a customer's mail of that subject", () => {
+    const subject = 'Re: plusdesk digest: 3 updates on 2 tickets';
+    const answer = parsed({ from: 'alice@example.com', subject, inReplyTo: ['pd.digest1@example.com'] });
+    const fresh = parsed({ from: 'alice@example.com', subject: 'Plusdesk digest: customer asks about it' });
+    const customer = parsed({ from: 'dana@customer.example', subject, inReplyTo: ['pd.digest1@example.com'] });
     expect(classify(answer, '', context([existing]))).toEqual({ kind: 'digest-reply' });
+    expect(classify(fresh, '', context([existing])).kind).toBe('new-ticket');
     expect(classify(customer, '', context([existing])).kind).toBe('new-ticket');
   });
 

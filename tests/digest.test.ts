@@ -179,7 +179,10 @@ describe('digest', () => {
   it('reply from an agent opens nothing', async () => {
     const { store, mailer, run } = await deskWithOneDigestSent();
     const digest = mailer.sent.find((message) => message.headers['X-Plusdesk-Event'] === 'digest')!;
-    const answer = rawMail({ From: 'alice@example.com', To: SUPPORT, Subject: `Re: ${digest.subject}`, Date: NOW }, 'Thanks');
+    const answer = rawMail(
+      { From: 'alice@example.com', To: SUPPORT, Subject: `Re: ${digest.subject}`, Date: NOW, 'In-Reply-To': `<${digest.messageId}>` },
+      'Thanks',
+    );
     await run([{ sourceId: 'answer', threadId: '', raw: answer }]);
 
     expect(store.snapshot.tickets).toHaveLength(1);
