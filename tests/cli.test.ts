@@ -67,6 +67,7 @@ describe('plusdesk process', () => {
     expect(result.stdout).toMatch(/^#1\s+open\s+customer99@customer\.example/m);
     expect(result.stdout.match(/auto-reply \(Auto-Submitted/g)).toHaveLength(50);
     expect(result.stdout).toContain('(5 earlier skipped messages are in the workbook');
+    expect(result.stdout).not.toContain('older ticket');
     expect(result.stdout).toContain(join(root, 'desk', 'plusdesk.xlsx'));
   });
 
@@ -81,16 +82,19 @@ describe('plusdesk process', () => {
   it('reports every outgoing message with --json, and nothing twice on a second run', async () => {
     const inbox = mailbox('json', [eml(1), eml(2)]);
     const args = ['process', inbox, '--out', join(root, 'json-desk'), '--team', 'alice@example.com', '--json'];
-    const first = JSON.parse((await plusdesk(...args)).stdout) as { tickets: unknown[]; outgoing: { to: string[] }[] };
-    const second = JSON.parse((await plusdesk(...args)).stdout) as { tickets: unknown[]; outgoing: unknown[] };
+    type Report = { processed: number; alreadySeen: number; tickets: unknown[]; outgoing: { to: string[] }[] };
+    const first = JSON.parse((await plusdesk(...args)).stdout) as Report;
+    const second = JSON.parse((await plusdesk(...args)).stdout) as Report;
 
+    expect(first).toMatchObject({ processed: 2, alreadySeen: 0 });
+    expect(second).toMatchObject({ processed: 0, alreadySeen: 2 });
     expect(first.tickets).toHaveLength(2);
     expect(first.outgoing.map((message) => message.to)).toEqual([['alice@example.com'], ['alice@example.com']]);
     expect(second.tickets).toHaveLength(2);
     expect(second.outgoing).toEqual([]);
   });
 
-  it('replaces a support address in Settings that is not one with --support, and keeps it', async () => {
+  it('keeps --support in place of a bad Settings address', async () => {
     const inbox = mailbox('support', [eml(1)]);
     const desk = join(root, 'support-desk');
     await new WorkbookStore({ path: join(desk, 'plusdesk.xlsx'), supportAddress: 'support at example' }).save({
@@ -127,7 +131,7 @@ describe('plusdesk demo', () => {
     const result = await plusdesk('demo', '--out', join(root, 'demo'));
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Stage 1:[\s\S]*Stage 2:[\s\S]*Stage 3: The same mailbox again\n {2}nothing sent\n\nProcessed 0 message\(s\)/);
+    expect(result.stdout).toMatch(/Stage 1:[\s\S]*Stage 2:[\s\S]*Stage 3: The same mailbox again\n {2}nothing sent\n\nThe desk after the demo:\n/);
     expect(result.stdout).toMatch(/^#1\s+pending\s+dana@customer\.example/m);
   });
 

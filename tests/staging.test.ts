@@ -1,9 +1,8 @@
 /**
  * A long local run hands its rows to the workbook store every thousand messages and drops
- * them; the workbook must come out as if the mail had been handled in short runs that each
- * saved once.
+ * them. The workbook must still come out as if short runs had each saved once.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -132,6 +131,10 @@ describe('a local run that dies before its save', () => {
     expect(saved.tickets).toEqual([]);
     expect(saved.team).toEqual(workload.agents);
 
+    // What a run stopped in the middle of writing leaves behind.
+    writeFileSync(join(out, `.${WORKBOOK_NAME}.4242.1767225600000.tmp`), 'half a workbook');
+    writeFileSync(join(out, 'outbox', '.unsaved', '.0099-notification-1-k.eml.tmp'), 'half a message');
+
     // The next run also reads a mailbox with an earlier message, which takes ticket 1.
     const early = join(root, 'early.mbox');
     writeFileSync(early, mboxEntry(workload.messages[0]!));
@@ -146,5 +149,6 @@ describe('a local run that dies before its save', () => {
       expect(ticketOf.has(entry.ticket)).toBe(true);
     }
     expect(existsSync(join(out, 'outbox', '.unsaved'))).toBe(false);
+    expect(readdirSync(out).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

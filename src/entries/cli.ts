@@ -46,11 +46,18 @@ function table(rows: string[][]): string {
 /** Tickets and skipped messages the summary lists, the newest of each; the workbook has them all. */
 const SUMMARY_ROWS = 50;
 
-function printSummary(report: LocalReport): void {
+/** Returns `count` with the noun, singular for one: "1 older ticket is", "2 older tickets are". */
+function counted(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** Prints what a run did, then the desk's newest tickets; `heading` replaces the counts line. */
+function printSummary(report: LocalReport, heading = ''): void {
   const lines: string[] = [];
   lines.push(
-    `Processed ${report.processed} message(s), ${report.duplicates} already seen; ` +
-      `sent ${report.outgoing.length}; skipped or held ${report.skipped.length}.`,
+    heading ||
+      `Processed ${report.processed} message(s), ${report.duplicates} already seen; ` +
+        `sent ${report.outgoing.length}; skipped or held ${report.skipped.length}.`,
   );
   if (report.waitingForDigest > 0) {
     lines.push(
@@ -73,7 +80,7 @@ function printSummary(report: LocalReport): void {
       ]),
     );
     const hidden = report.tickets.length - SUMMARY_ROWS;
-    if (hidden > 0) lines.push(`(${hidden} older tickets are in the workbook's Tickets tab)`);
+    if (hidden > 0) lines.push(`(${counted(hidden, 'older ticket is', 'older tickets are')} in the workbook's Tickets tab)`);
   }
   if (report.skipped.length > 0) {
     lines.push('');
@@ -84,7 +91,9 @@ function printSummary(report: LocalReport): void {
       ]),
     );
     const hidden = report.skipped.length - SUMMARY_ROWS;
-    if (hidden > 0) lines.push(`(${hidden} earlier skipped messages are in the workbook's Messages tab, and in --json)`);
+    if (hidden > 0) {
+      lines.push(`(${counted(hidden, 'earlier skipped message is', 'earlier skipped messages are')} in the workbook's Messages tab, and in --json)`);
+    }
   }
   lines.push('', `Workbook: ${report.workbook}`, `Outbox:   ${report.outbox}`);
   console.log(lines.join('\n'));
@@ -94,6 +103,8 @@ function jsonReport(report: LocalReport): object {
   return {
     workbook: report.workbook,
     outbox: report.outbox,
+    processed: report.processed,
+    alreadySeen: report.duplicates,
     tickets: report.tickets,
     outgoing: report.outgoing.map((message) => ({
       kind: message.kind,
@@ -176,8 +187,8 @@ async function demoCommand(args: string[]): Promise<void> {
     }
     console.log('');
   });
-  // The last stage saw every message before, so its summary is the desk as the demo leaves it.
-  printSummary(result.stages[result.stages.length - 1]!.report);
+  // The last stage saw every message before, so its tickets are the desk as the demo leaves it.
+  printSummary(result.stages[result.stages.length - 1]!.report, 'The desk after the demo:');
   console.log(`Mailbox:  ${result.mailbox}`);
 }
 

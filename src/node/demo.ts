@@ -220,7 +220,7 @@ export class DemoFolderError extends Error {
   override name = 'DemoFolderError';
 }
 
-/** What a demo folder holds; the demo empties a folder with nothing else in it. */
+/** Entries of a demo folder; the demo empties a folder with nothing else in it. */
 const DEMO_ENTRIES = new Set(['demo-mailbox', 'desk']);
 
 /** Runs the demo into `dir` (emptied first) and returns what each stage sent. */

@@ -3,7 +3,7 @@
  * in `DIR/plusdesk.xlsx`, write outgoing mail to `DIR/outbox/` and copy messages that could not
  * be processed to `DIR/quarantine/`.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Clock, InboundMail, Log } from '../core/ports';
 import { Run, type MessageOutcome, type SentMessage } from '../core/process';
@@ -216,6 +216,10 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   }
   const signer = hmacSigner(loadSecret(options.out, options.secret));
 
+  // A workbook save that was stopped leaves its temporary file. Under the lock no save runs.
+  for (const name of readdirSync(options.out)) {
+    if (name.startsWith(`.${WORKBOOK_NAME}.`) && name.endsWith('.tmp')) rmSync(join(options.out, name), { force: true });
+  }
   const isNew = !existsSync(workbook);
   const run = await Run.start({ store, mailer, signer, clock, log });
   await mailer.recover((key) => run.state.hasOutgoing(key));

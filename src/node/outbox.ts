@@ -75,16 +75,16 @@ export class OutboxMailer implements Mailer {
 
   /**
    * Settles the unsaved mail a run that died left: a message the workbook records (by its key)
-   * moves to the outbox, and any other is deleted, because the next run plans it again.
+   * moves to the outbox, and everything else is deleted, because the next run plans it again.
    */
   async recover(recorded: (key: string) => boolean): Promise<void> {
     for (const file of await outboxFiles(this.unsavedFolder)) {
       const path = join(this.unsavedFolder, file.name);
       const key = /^X-Plusdesk-Key:[ \t]*(\S+)/im.exec(await readFile(path, 'latin1'))?.[1] ?? '';
       if (key !== '' && recorded(key)) await rename(path, join(this.folder, file.name));
-      else await rm(path, { force: true });
     }
-    await rmdir(this.unsavedFolder).catch(() => undefined);
+    // What is left was never recorded, or is a file the dead run did not finish writing.
+    await rm(this.unsavedFolder, { recursive: true, force: true });
     this.files = null;
   }
 
