@@ -8,9 +8,9 @@
  */
 import { once, type EventEmitter } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import type { DeskChanges, DeskSnapshot, TicketStore } from '../core/ports';
 import {
@@ -133,7 +133,8 @@ export class WorkbookStore implements TicketStore {
 
   /**
    * Applies `changes` and writes the whole workbook to a temporary file that then replaces the
-   * old one, so a crash leaves either the old or the new workbook.
+   * old one, so a crash leaves either the old or the new workbook. When the write fails, the
+   * changes stay staged for the next save.
    */
   save(changes: DeskChanges): Promise<void> {
     return this.serialize(async () => {
