@@ -382,6 +382,33 @@ describe('toMime body and attachments', () => {
     expect(bytesOf(byName.get('logo.png')!.content)).toEqual(message.attachments[3]!.content);
   });
 
+  it('sends a forwarded message as 7bit text, as RFC 2046 asks', async () => {
+    const forwarded = 'From: Dana <dana@customer.example>\nSubject: Order 1\nMessage-ID: <f1@customer.example>\n\nWhere is it?\n';
+    const raw = toMime(
+      outgoing({ attachments: [attachment({ filename: 'order.eml', mimeType: 'message/rfc822', content: new TextEncoder().encode(forwarded) })] }),
+      DATE,
+    );
+    const email = await parse(raw);
+    const part = raw.slice(raw.indexOf('Content-Type: message/rfc822'));
+
+    expect(part).toMatch(/^Content-Type: message\/rfc822; name="order\.eml"\r\nContent-Transfer-Encoding: 7bit\r\n/);
+    expect(part).toContain('\r\n\r\nFrom: Dana <dana@customer.example>\r\nSubject: Order 1\r\nMessage-ID: <f1@customer.example>\r\n\r\nWhere is it?\r\n');
+    expect(new TextDecoder().decode(bytesOf(email.attachments[0]!.content))).toBe(forwarded.replace(/\n/g, '\r\n'));
+  });
+
+  it.each([
+    ['8-bit bytes', 'Subject: Grüße\r\n\r\nHallo\r\n'],
+    ['a line of our boundary', 'Subject: Fwd\r\nContent-Type: multipart/mixed; boundary=plusdesk_mixed_boundary\r\n\r\n--plusdesk_mixed_boundary\r\n\r\nText\r\n--plusdesk_mixed_boundary--\r\n'],
+    ['a bare CR', 'Subject: Fwd\r\n\r\nOne\rTwo\r\n'],
+  ])('keeps base64 for a forwarded message with %s', async (_case, forwarded) => {
+    const content = new TextEncoder().encode(forwarded);
+    const raw = toMime(outgoing({ attachments: [attachment({ filename: 'fwd.eml', mimeType: 'message/rfc822', content })] }), DATE);
+    const email = await parse(raw);
+
+    expect(raw.slice(raw.indexOf('Content-Type: message/rfc822'))).toMatch(/^[^\r]*\r\nContent-Transfer-Encoding: base64\r\n/);
+    expect(bytesOf(email.attachments[0]!.content)).toEqual(content);
+  });
+
   it('gives inline attachments their Content-ID', async () => {
     const message = outgoing({
       html: '<p><img src="cid:logo-1@example.com"></p>',

@@ -28,8 +28,8 @@ const PARAMETER_SECTION_LENGTH = 60;
 
 /**
  * Fixed multipart boundaries, so that the same message always encodes to the same bytes.
- * They contain `_`, which base64 never produces, and every body part is base64, so a boundary
- * line cannot occur inside a part.
+ * They contain `_`, which base64 never produces. Every body part is base64 but forwarded
+ * messages, which are checked for the boundaries before they go as they are.
  */
 const BOUNDARIES = {
   mixed: 'plusdesk_mixed_boundary',
@@ -162,13 +162,14 @@ function addAttachment(mime: MIMEMessage, attachment: Attachment): void {
   const filename = cleanText(attachment.filename);
   const inline = attachment.disposition === 'inline';
 
+  const forwarded = mimeType === 'message/rfc822' ? sevenBitMessage(attachment.content) : null;
   const part: MIMEMessageContent = mime.addAttachment({
     // mimetext puts this name into headers unquoted; the real headers are set below.
     filename: 'attachment',
     contentType: mimeType,
-    encoding: 'base64',
+    encoding: forwarded === null ? 'base64' : '7bit',
     inline,
-    data: wrapBase64(Base64.fromUint8Array(attachment.content)),
+    data: forwarded ?? wrapBase64(Base64.fromUint8Array(attachment.content)),
   });
 
   // mimetext sorts a part by searching its Content-Disposition text for "inline" and
@@ -184,6 +185,29 @@ function addAttachment(mime: MIMEMessage, attachment: Attachment): void {
   );
   const contentId = cleanMessageId(attachment.contentId);
   if (contentId !== '') part.setHeader('Content-ID', `<${contentId}>`);
+}
+
+/** Octets a line of a 7bit body may have at most, CRLF excluded (RFC 5322 section 2.1.1). */
+const MAX_LINE_OCTETS = 998;
+
+/**
+ * Returns a forwarded message as 7bit text with CRLF line ends, or null when it must go as
+ * base64. RFC 2046 section 5.2.1 allows a message/rfc822 part no encoding but 7bit, 8bit or
+ * binary, and forwarded mail is nearly always 7-bit text. Base64 is kept for one with 8-bit
+ * bytes, NUL, a bare CR, a line over 998 octets, or a line that is one of the boundaries.
+ */
+function sevenBitMessage(content: Uint8Array): string | null {
+  let text = '';
+  for (let start = 0; start < content.length; start += 8192) {
+    const chunk = content.subarray(start, start + 8192);
+    if (chunk.some((byte) => byte === 0 || byte > 0x7f)) return null;
+    text += String.fromCharCode(...chunk);
+  }
+  if (/\r(?!\n)/.test(text)) return null;
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  if (lines.some((line) => line.length > MAX_LINE_OCTETS)) return null;
+  if (lines.some((line) => Object.values(BOUNDARIES).some((boundary) => line.startsWith(`--${boundary}`)))) return null;
+  return lines.join(CRLF);
 }
 
 /** RFC 5322 date-time in UTC, such as `Thu, 04 Dec 2025 15:43:00 +0000`. */
