@@ -1,7 +1,8 @@
 /**
  * One run over new mail. Each message is parsed, classified and turned into a plan (ticket
  * changes, Messages rows, outgoing mail); the plan's mail is sent, and only then is the plan
- * applied. The store is written once at the end. Every outgoing message has a deterministic key,
+ * applied. The store is written at the end; a long run also saves or stages its changes as it
+ * goes (`save`, `stage`) and then drops the rows. Every outgoing message has a deterministic key,
  * so a run that dies before it saves is repeated by the next run with the same keys, and the
  * mailer's `wasSent` check keeps each message from going out twice.
  */
