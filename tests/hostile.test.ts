@@ -700,6 +700,31 @@ const tags: Row[] = [
       expect(outcome.state).toBe('held');
       expect(outcome.reason).toContain('DMARC fail');
       expect(result.sent.filter((sent) => sent.kind === 'relay')).toEqual([]);
+      // Alice is told that mail in her name was held.
+      const alerts = result.sent.filter((sent) => sent.kind === 'alert');
+      expect(alerts.flatMap((alert) => alert.to)).toContain('alice@example.com');
+      expectUntouched(result, existingTickets()[0]!);
+    },
+  },
+  {
+    name: 'a flood of replies to a leaked reply address alerts the team once',
+    setup: { tickets: existingTickets() },
+    messages: () =>
+      Array.from({ length: 5 }, (_, index) =>
+        message(
+          `m${index}`,
+          buildMail({
+            from: `Sender ${index} <sender${index}@outsider.example>`,
+            to: signedAddress(testSigner, 7, 'reply'),
+            messageId: `flood-${index}@outsider.example`,
+            body: `Message ${index}.`,
+          }),
+        ),
+      ),
+    check(result) {
+      for (let index = 0; index < 5; index++) expect(outcomeOf(result, `m${index}`).state).toBe('held');
+      expect(outcomeOf(result, 'm4').reason).toContain('alerted about this ticket in the last 24 hours');
+      expect(result.sent.filter((sent) => sent.kind === 'alert')).toHaveLength(1);
       expectUntouched(result, existingTickets()[0]!);
     },
   },

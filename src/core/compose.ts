@@ -347,6 +347,7 @@ export function composeHeldAlert(
       `A message from ${input.sender || 'an unknown sender'} to a reply or comment address of ticket #${input.ticket.number} was held: ${input.reason}.`,
       'Nothing was sent to the customer. The message is labelled plusdesk/held in the support mailbox;',
       'if it is genuine, forward its text from your own account to the reply address again.',
+      'More held messages for this ticket in the next 24 hours are only listed in the Messages tab.',
     ].join('\n'),
     html: '',
     inReplyTo: root,

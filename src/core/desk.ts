@@ -34,6 +34,8 @@ export class Desk {
   private readonly changedTickets = new Set<number>();
   private readonly updatedRecords = new Set<number>();
   private highestNumber = 0;
+  /** Time of the latest held message of each ticket (epoch ms), for the daily alert. */
+  private readonly lastHeld = new Map<number, number>();
   /** Notifications this run saved and dropped that wait for the digest: how many, and the oldest's time. */
   private readonly droppedDigests = { count: 0, oldest: Number.POSITIVE_INFINITY };
 
@@ -91,6 +93,9 @@ export class Desk {
     const inbound = record.key === '' && record.state !== 'queued';
     if (inbound && record.messageId !== '') this.seenMessageIds.add(record.messageId);
     if (inbound && record.sourceId !== '') this.seenSources.add(record.sourceId);
+    if (record.state === 'held' && record.ticket !== null) {
+      this.lastHeld.set(record.ticket, Math.max(this.lastHeld.get(record.ticket) ?? 0, timeOf(record)));
+    }
     if (record.state === 'quarantined') {
       if (record.messageId !== '') this.quarantined.add(`id:${record.messageId}`);
       if (record.sourceId !== '') this.quarantined.add(`source:${record.sourceId}`);
@@ -110,6 +115,11 @@ export class Desk {
   /** Checks whether the log contains an outgoing message with this key. */
   hasOutgoing(key: string): boolean {
     return this.outgoingKeys.has(key);
+  }
+
+  /** Returns the time of the ticket's latest held message (epoch ms), or undefined when none was held. */
+  latestHeld(ticket: number): number | undefined {
+    return this.lastHeld.get(ticket);
   }
 
   nextTicketNumber(): number {

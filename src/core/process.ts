@@ -85,6 +85,9 @@ const SUMMARY_LENGTH = 500;
  */
 const ACKNOWLEDGEMENT_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
+/** A ticket's held messages raise at most one alert in this time. */
+const HELD_ALERT_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
 interface Plan {
   tickets: Ticket[];
   records: MessageRecord[];
@@ -788,12 +791,20 @@ export class Run {
   ): Plan {
     const ticket = this.desk.tickets.get(classification.ticket)!;
     const sender = normalizeEmail(parsed.from?.email ?? '');
-    const recipients = route({ kind: 'new-ticket' }, ticket, this.desk.team, this.desk.settings).filter(
-      (recipient) => recipient.email !== sender,
-    );
+    const recipients = route({ kind: 'new-ticket' }, ticket, this.desk.team, this.desk.settings);
+    // An agent whose address was used is told too: the mail was spoofed, or theirs failed a check.
+    const impersonated = this.desk.teamByEmail.get(sender);
+    if (impersonated !== undefined && !recipients.some((recipient) => recipient.email === sender)) {
+      recipients.push({ email: sender, reason: 'team' });
+    }
+    // One alert a day per ticket, so that whoever holds a leaked reply address cannot flood the
+    // team; the later held messages are listed in the Messages tab.
+    const previous = this.desk.latestHeld(ticket.number);
+    const alerted = previous !== undefined && Date.parse(this.eventTime) - previous < HELD_ALERT_INTERVAL_MS;
     const eventId = record({}).messageId;
+    const reason = alerted ? `${classification.reason}; the team was alerted about this ticket in the last 24 hours` : classification.reason;
     const outgoing =
-      recipients.length === 0
+      recipients.length === 0 || alerted
         ? []
         : [
             composeHeldAlert(
@@ -804,11 +815,11 @@ export class Run {
     return {
       tickets: [],
       records: [
-        record({ ticket: ticket.number, kind: 'system', state: 'held', reason: classification.reason }),
+        record({ ticket: ticket.number, kind: 'system', state: 'held', reason }),
         ...this.outgoingRecords(outgoing, eventId),
       ],
       outgoing,
-      outcome: outcome(ticket.number, 'held', classification.reason),
+      outcome: outcome(ticket.number, 'held', reason),
     };
   }
 
