@@ -71,6 +71,14 @@ describe('plusdesk process', () => {
     expect(result.stdout).toContain(join(root, 'desk', 'plusdesk.xlsx'));
   });
 
+  it('warns when no agent would be notified', async () => {
+    const inbox = mailbox('no-team', [eml(1)]);
+    const result = await plusdesk('process', inbox, '--out', join(root, 'no-team-desk'));
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^plusdesk: warning: the Team tab of .* has no active agent, so no one is notified: give the agents with --team\./);
+  });
+
   it('prints control characters of a subject as ?', async () => {
     const inbox = mailbox('escape', [eml(1, { Subject: 'Red \x1b[31malert\x1b[0m' })]);
     const result = await plusdesk('process', inbox, '--out', join(root, 'escape-desk'), '--team', 'alice@example.com');
@@ -117,6 +125,7 @@ describe('plusdesk process', () => {
     [['process', join(root, 'missing-folder')], /missing-folder/],
     [['process', root, '--support', 'not an address'], /--support "not an address" is not an email address/],
     [['frobnicate'], /unknown command "frobnicate"/],
+    [['process', root, '--out', CLI], /--out ".*cli\.ts" is a file/],
   ])('exits with 1 and one clear line: %j', async (args, message) => {
     const result = await plusdesk(...args);
 

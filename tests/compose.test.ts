@@ -49,6 +49,27 @@ describe('notifications', () => {
   it('shows the comment address in the footer', () => {
     expect(note.text).toMatch(/support\+12-[a-z2-7]+@example\.com to add an internal note/);
   });
+
+  it("offers the reply address in a comment's footer, whose Reply-To adds notes", () => {
+    const comment = composeNotification(
+      {
+        ticket: current,
+        event: 'comment',
+        author: { name: 'Alice', email: 'alice@example.com' },
+        eventId: 'note-1@example.com',
+        text: 'Customs called.',
+        attachments: [],
+        inlineIds: [],
+        recipients: [{ email: 'bob@example.com', reason: 'follower' }],
+      },
+      context,
+    );
+
+    expect(readPlusAddress(comment.replyTo[0]!.email, SUPPORT, testSigner)).toMatchObject({ purpose: 'comment' });
+    expect(comment.text).toContain('Reply to this email to add another internal note.');
+    expect(comment.text).toMatch(/Write to support\+12-[a-z2-7]+@example\.com to answer .* instead\./);
+    expect(comment.text).not.toContain('to add an internal note instead');
+  });
 });
 
 describe('relays', () => {

@@ -37,6 +37,10 @@ describe('team file', () => {
   it('reports an address that is not one', () => {
     expect(() => readTeam(file('bad.csv', 'bob at example,Bob\n'))).toThrow('Invalid agent address "bob at example"');
   });
+
+  it('reports a file that does not exist', () => {
+    expect(() => readTeam(join(dir, 'agents.csv'))).toThrow(/--team file ".*agents\.csv" does not exist/);
+  });
 });
 
 describe('inline team list', () => {

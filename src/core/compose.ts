@@ -179,15 +179,15 @@ export function composeNotification(
     ticket.status,
     ticket.assignee === '' ? 'unassigned' : `assigned to ${ticket.assignee}`,
   ].join(' · ');
+  // Replying does what the Reply-To address does; the other address is offered beside it.
   const howToAnswer =
     input.event === 'comment'
-      ? `Reply to this email to add another internal note.`
-      : `Reply to this email to answer ${customerName}.`;
+      ? [`Reply to this email to add another internal note.`, `Write to ${replyAddress} to answer ${customerName} instead.`]
+      : [`Reply to this email to answer ${customerName}.`, `Write to ${commentAddress} to add an internal note instead.`];
   const footer = [
     '--',
     status,
-    howToAnswer,
-    `Write to ${commentAddress} to add an internal note instead.`,
+    ...howToAnswer,
     recipientLine(input.recipients),
   ];
   if (dropped.length > 0) {

@@ -2,6 +2,7 @@
  * The `plusdesk` command: `process` runs the main job over local mailboxes, `demo` runs the
  * built-in demo story. Errors a user can fix print one line and exit with code 1.
  */
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
@@ -135,6 +136,9 @@ async function processCommand(args: string[]): Promise<void> {
     },
   });
   if (positionals.length === 0) throw new UsageError('process needs at least one mailbox path.');
+  if (existsSync(values.out) && !statSync(values.out).isDirectory()) {
+    throw new UsageError(`--out "${values.out}" is a file: give the folder that holds (or will hold) plusdesk.xlsx.`);
+  }
   let bar: SingleBar | null = null;
   const options: Parameters<typeof runLocal>[0] = {
     mailboxes: positionals.map((path) => resolve(path)),

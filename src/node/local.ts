@@ -222,6 +222,11 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   }
   const isNew = !existsSync(workbook);
   const run = await Run.start({ store, mailer, signer, clock, log });
+  if (run.state.team.every((agent) => !agent.active)) {
+    options.onWarning?.(
+      `the Team tab of ${workbook} has no active agent, so no one is notified: give the agents with --team.`,
+    );
+  }
   await mailer.recover((key) => run.state.hasOutgoing(key));
   // A new desk's team and settings are saved at once, so a first run that is stopped early
   // still leaves the team for runs without --team.
