@@ -17,6 +17,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** Records every key, as a workbook that saved all of a run's mail does. */
+const recordedAll = () => true;
+
 function freshDir(): string {
   counter++;
   return join(root, `run-${counter}`);
@@ -58,7 +61,7 @@ describe('OutboxMailer', () => {
     await mailer.send(outgoing('n42-a'));
     await mailer.send(outgoing('r42-b', { kind: 'relay' }));
     await mailer.send(outgoing('a7-c', { kind: 'acknowledgement', ticket: 7 }));
-    await mailer.release();
+    await mailer.settle(recordedAll);
 
     expect(await outboxNames(dir)).toEqual([
       '0001-notification-42-n42-a.eml',
@@ -71,7 +74,7 @@ describe('OutboxMailer', () => {
     const dir = freshDir();
     const mailer = new OutboxMailer({ dir, clock });
     await mailer.send(outgoing('n42-a'));
-    await mailer.release();
+    await mailer.settle(recordedAll);
     const raw = await readFile(join(dir, 'outbox', '0001-notification-42-n42-a.eml'), 'utf8');
 
     expect(raw).toMatch(/^Date: Fri, 14 Mar 2025 09:26:53 \+0000\r\n/);
@@ -95,13 +98,13 @@ describe('OutboxMailer', () => {
     const first = new OutboxMailer({ dir, clock });
     await first.send(outgoing('n42-a'));
     await first.send(outgoing('n42-b'));
-    await first.release();
+    await first.settle(recordedAll);
     const rerun = new OutboxMailer({ dir, clock });
 
     expect(await rerun.wasSent(outgoing('n42-a'))).toBe(true);
     expect(await rerun.wasSent(outgoing('n42-c'))).toBe(false);
     await rerun.send(outgoing('n42-c'));
-    await rerun.release();
+    await rerun.settle(recordedAll);
     expect(await outboxNames(dir)).toEqual([
       '0001-notification-42-n42-a.eml',
       '0002-notification-42-n42-b.eml',
@@ -114,10 +117,10 @@ describe('OutboxMailer', () => {
     const mailer = new OutboxMailer({ dir, clock });
     await mailer.send(outgoing('n42-a'));
     await mailer.send(outgoing('n42-a'));
-    await mailer.release();
+    await mailer.settle(recordedAll);
     const rerun = new OutboxMailer({ dir, clock });
     await rerun.send(outgoing('n42-a'));
-    await rerun.release();
+    await rerun.settle(recordedAll);
 
     expect(await outboxNames(dir)).toEqual(['0001-notification-42-n42-a.eml']);
   });
@@ -126,7 +129,7 @@ describe('OutboxMailer', () => {
     const dir = freshDir();
     const mailer = new OutboxMailer({ dir, clock });
     await Promise.all(['k1', 'k2', 'k3', 'k4'].map((key) => mailer.send(outgoing(key))));
-    await mailer.release();
+    await mailer.settle(recordedAll);
 
     expect(await outboxNames(dir)).toEqual([
       '0001-notification-42-k1.eml',
@@ -141,7 +144,7 @@ describe('OutboxMailer', () => {
     const mailer = new OutboxMailer({ dir, clock });
     const unsafe = outgoing('n42/../ünï:*?');
     await mailer.send(unsafe);
-    await mailer.release();
+    await mailer.settle(recordedAll);
     const [name] = await outboxNames(dir);
 
     expect(name).toBe('0001-notification-42-n42%2F..%2F%C3%BCn%C3%AF%3A%2A%3F.eml');
@@ -155,7 +158,7 @@ describe('OutboxMailer', () => {
     const long = outgoing(`n42-${'x'.repeat(400)}`);
     const longer = outgoing(`n42-${'x'.repeat(401)}`);
     await mailer.send(long);
-    await mailer.release();
+    await mailer.settle(recordedAll);
     const [name] = await outboxNames(dir);
 
     expect(Buffer.byteLength(name!)).toBeLessThan(200);
@@ -175,37 +178,48 @@ describe('OutboxMailer', () => {
     const mailer = new OutboxMailer({ dir, clock });
     await mailer.send(outgoing('k1'));
     await mailer.send(outgoing('k2'));
-    await mailer.release();
+    await mailer.settle(recordedAll);
 
     expect((await readdir(join(dir, 'outbox'))).filter((name) => name.startsWith('.'))).toEqual([]);
   });
 });
 
 describe('OutboxMailer before the workbook is saved', () => {
-  it("keeps a run's mail out of the outbox until it is released", async () => {
+  it('moves recorded mail to the outbox', async () => {
     const dir = freshDir();
     const mailer = new OutboxMailer({ dir, clock });
     await mailer.send(outgoing('k1'));
 
     expect(await outboxNames(dir)).toEqual([]);
     expect(await mailer.wasSent(outgoing('k1'))).toBe(true);
-    await mailer.release();
+    await mailer.settle(recordedAll);
     expect(await outboxNames(dir)).toEqual(['0001-notification-42-k1.eml']);
   });
 
-  it('keeps the recorded mail of a run that died and deletes the rest', async () => {
+  it("deletes a run's unrecorded mail", async () => {
+    const dir = freshDir();
+    const mailer = new OutboxMailer({ dir, clock });
+    await mailer.send(outgoing('recorded'));
+    await mailer.send(outgoing('unrecorded'));
+    await mailer.settle((key) => key === 'recorded');
+
+    expect(await outboxNames(dir)).toEqual(['0001-notification-42-recorded.eml']);
+    expect(await mailer.wasSent(outgoing('unrecorded'))).toBe(false);
+  });
+
+  it('recovers recorded mail of a dead run', async () => {
     const dir = freshDir();
     const dead = new OutboxMailer({ dir, clock });
     await dead.send(outgoing('saved'));
     await dead.send(outgoing('lost'));
     const next = new OutboxMailer({ dir, clock });
-    await next.recover((key) => key === 'saved');
+    await next.settle((key) => key === 'saved');
 
     expect(await outboxNames(dir)).toEqual(['0001-notification-42-saved.eml']);
     expect(await readdir(join(dir, 'outbox'))).toEqual(['0001-notification-42-saved.eml']);
     expect(await next.wasSent(outgoing('lost'))).toBe(false);
     await next.send(outgoing('lost'));
-    await next.release();
+    await next.settle(recordedAll);
     expect(await outboxNames(dir)).toEqual(['0001-notification-42-saved.eml', '0002-notification-42-lost.eml']);
   });
 });
@@ -225,7 +239,7 @@ describe('listOutbox', () => {
         }),
       );
     }
-    await mailer.release();
+    await mailer.settle(recordedAll);
     const entries = await listOutbox(dir);
     const [first] = entries;
 
@@ -257,7 +271,7 @@ describe('listOutbox', () => {
     const dir = freshDir();
     const mailer = new OutboxMailer({ dir, clock });
     await mailer.send(outgoing('k1'));
-    await mailer.release();
+    await mailer.settle(recordedAll);
     await mailer.send(outgoing('k2'));
     await writeFile(join(dir, 'outbox', 'notes.txt'), 'not mail');
     await writeFile(join(dir, 'outbox', '.0003-notification-1-k3.eml.tmp'), 'half');

@@ -216,7 +216,8 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   }
   const signer = hmacSigner(loadSecret(options.out, options.secret));
 
-  // A workbook save that was stopped leaves its temporary file. Under the lock no save runs.
+  // A stopped workbook save leaves its temporary file behind. No save is running, because this
+  // run has the lock.
   for (const name of readdirSync(options.out)) {
     if (name.startsWith(`.${WORKBOOK_NAME}.`) && name.endsWith('.tmp')) rmSync(join(options.out, name), { force: true });
   }
@@ -227,7 +228,8 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
       `the Team tab of ${workbook} has no active agent, so no one is notified: give the agents with --team.`,
     );
   }
-  await mailer.recover((key) => run.state.hasOutgoing(key));
+  const recorded = (key: string) => run.state.hasOutgoing(key);
+  await mailer.settle(recorded);
   // A new desk's team and settings are saved at once, so a first run that is stopped early
   // still leaves the team for runs without --team.
   if (isNew) await run.save();
@@ -294,7 +296,7 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
     if (done % STAGE_EVERY === 0) await run.stage();
   }
   const report = await run.finish(stopReason);
-  await mailer.release();
+  await mailer.settle(recorded);
   collect(null);
 
   return {

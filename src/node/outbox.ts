@@ -8,7 +8,7 @@
  * that names ticket numbers the next run may give out otherwise.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PostalMime from 'postal-mime';
 import type { Address as ParsedAddress } from 'postal-mime';
@@ -62,8 +62,8 @@ export class OutboxMailer implements Mailer {
   private readonly unsavedFolder: string;
   /** File name by key part, read from the folder on first use, with this run's unsaved files. */
   private files: Map<string, string> | null = null;
-  /** Names of the files this run wrote to the unsaved folder, in send order. */
-  private unsaved: string[] = [];
+  /** Keys of the files this run wrote to the unsaved folder, by file name. */
+  private readonly unsaved = new Map<string, string>();
   private nextSequence = 1;
   /** The last send, so that sends are numbered one after another. */
   private sending: Promise<void> = Promise.resolve();
@@ -74,26 +74,21 @@ export class OutboxMailer implements Mailer {
   }
 
   /**
-   * Settles the unsaved mail a run that died left: a message the workbook records (by its key)
-   * moves to the outbox, and everything else is deleted, because the next run plans it again.
+   * Moves the unsaved mail that the workbook records (by key) to the outbox and deletes the
+   * rest, which the next run plans again. A run calls it after its save, and before its first
+   * message for the mail that a run which died left behind.
    */
-  async recover(recorded: (key: string) => boolean): Promise<void> {
+  async settle(recorded: (key: string) => boolean): Promise<void> {
+    await this.sending;
     for (const file of await outboxFiles(this.unsavedFolder)) {
       const path = join(this.unsavedFolder, file.name);
-      const key = /^X-Plusdesk-Key:[ \t]*(\S+)/im.exec(await readFile(path, 'latin1'))?.[1] ?? '';
+      const key = this.unsaved.get(file.name) ?? keyHeader(await readFile(path, 'latin1'));
       if (key !== '' && recorded(key)) await rename(path, join(this.folder, file.name));
     }
-    // What is left was never recorded, or is a file the dead run did not finish writing.
+    // What is left was never recorded, or is a file that a dead run did not finish writing.
     await rm(this.unsavedFolder, { recursive: true, force: true });
+    this.unsaved.clear();
     this.files = null;
-  }
-
-  /** Moves the mail of this run to the outbox, once the workbook that records it is saved. */
-  async release(): Promise<void> {
-    await this.sending;
-    for (const name of this.unsaved) await rename(join(this.unsavedFolder, name), join(this.folder, name));
-    this.unsaved = [];
-    await rmdir(this.unsavedFolder).catch(() => undefined);
   }
 
   /**
@@ -126,7 +121,7 @@ export class OutboxMailer implements Mailer {
     await writeFile(temporary, raw);
     await rename(temporary, join(this.unsavedFolder, name));
     files.set(part, name);
-    this.unsaved.push(name);
+    this.unsaved.set(name, message.key);
     this.nextSequence++;
   }
 
@@ -160,6 +155,11 @@ export function keyPart(key: string): string {
   if (encoded.length <= MAX_KEY_PART) return encoded;
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 32);
   return `${encoded.slice(0, MAX_KEY_PART - hash.length - 1)}~${hash}`;
+}
+
+/** Returns the X-Plusdesk-Key header of a raw message, or '' when it has none. */
+function keyHeader(raw: string): string {
+  return /^X-Plusdesk-Key:[ \t]*(\S+)/im.exec(raw)?.[1] ?? '';
 }
 
 interface OutboxFile {
