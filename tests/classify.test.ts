@@ -109,7 +109,7 @@ describe('mail that must not start a conversation', () => {
     expect(classify(message, '', context([existing]))).toEqual({ kind: 'own-message', ticket: 4 });
   });
 
-  it("skips an agent's answer to a digest, but not new mail or a customer's mail of that subject", () => {
+  it('skips agent replies to digests', () => {
     const subject = 'Re: plusdesk digest: 3 updates on 2 tickets';
     const answer = parsed({ from: 'alice@example.com', subject, inReplyTo: ['pd.digest1@example.com'] });
     const fresh = parsed({ from: 'alice@example.com', subject: 'Plusdesk digest: customer asks about it' });

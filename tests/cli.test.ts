@@ -57,7 +57,7 @@ function mailbox(name: string, messages: string[]): string {
 }
 
 describe('plusdesk process', () => {
-  it('prints a summary, and lists only the newest 50 skipped messages', async () => {
+  it('lists the newest 50 skipped', async () => {
     const autoReplies = Array.from({ length: 55 }, (_, index) => eml(index, { 'Auto-Submitted': 'auto-replied' }));
     const inbox = mailbox('inbox', [...autoReplies, eml(99)]);
     const result = await plusdesk('process', inbox, '--out', join(root, 'desk'), '--team', 'alice@example.com');
@@ -87,7 +87,7 @@ describe('plusdesk process', () => {
     expect(result.stdout).not.toContain('\x1b');
   });
 
-  it('reports every outgoing message with --json, and nothing twice on a second run', async () => {
+  it('reports each message once in --json', async () => {
     const inbox = mailbox('json', [eml(1), eml(2)]);
     const args = ['process', inbox, '--out', join(root, 'json-desk'), '--team', 'alice@example.com', '--json'];
     type Report = { processed: number; alreadySeen: number; tickets: unknown[]; outgoing: { to: string[] }[] };
@@ -136,7 +136,7 @@ describe('plusdesk process', () => {
 });
 
 describe('plusdesk demo', () => {
-  it('prints its three stages and ends with the desk it leaves', async () => {
+  it('prints stages and final desk', async () => {
     const result = await plusdesk('demo', '--out', join(root, 'demo'));
 
     expect(result.code).toBe(0);
@@ -144,14 +144,14 @@ describe('plusdesk demo', () => {
     expect(result.stdout).toMatch(/^#1\s+pending\s+dana@customer\.example/m);
   });
 
-  it('refuses to empty a folder it did not write', async () => {
+  it('keeps a foreign --out folder', async () => {
     const folder = join(root, 'not-a-demo');
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, 'notes.txt'), 'keep me');
     const result = await plusdesk('demo', '--out', folder);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('holds notes.txt, which the demo did not write');
+    expect(result.stderr).toContain('contains notes.txt, which the demo did not write');
     expect(existsSync(join(folder, 'notes.txt'))).toBe(true);
   });
 });

@@ -12,20 +12,26 @@ const settings = defaultSettings(SUPPORT);
 const context = { settings, signer: testSigner };
 const current = ticket({ number: 12, subject: 'Shipment stuck', customerEmail: 'nora@customer.example', cc: ['ben@customer.example'], conversation: ['first@customer.example', 'pd.relay@example.com'], threadId: 'thread-12' });
 
+type NotificationInput = Parameters<typeof composeNotification>[0];
+
+/** Builds a follow-up notification on ticket 12, with `changes` applied to its input. */
+function notification(changes: Partial<NotificationInput> = {}) {
+  const input: NotificationInput = {
+    event: 'follow-up',
+    ticket: current,
+    author: { name: 'Nora', email: 'nora@customer.example' },
+    eventId: 'msg-3@customer.example',
+    text: 'Any news?',
+    attachments: [],
+    inlineIds: [],
+    recipients: [{ email: 'bob@example.com', reason: 'assignee' }],
+    ...changes,
+  };
+  return composeNotification(input, context);
+}
+
 describe('notifications', () => {
-  const note = composeNotification(
-    {
-      event: 'follow-up',
-      ticket: current,
-      author: { name: 'Nora', email: 'nora@customer.example' },
-      eventId: 'msg-3@customer.example',
-      text: 'Any news?',
-      attachments: [],
-      inlineIds: [],
-      recipients: [{ email: 'bob@example.com', reason: 'assignee' }],
-    },
-    context,
-  );
+  const note = notification();
 
   it('tags the subject with the ticket number', () => {
     expect(note.subject).toBe('[#12] Shipment stuck');
@@ -50,20 +56,14 @@ describe('notifications', () => {
     expect(note.text).toMatch(/support\+12-[a-z2-7]+@example\.com to add an internal note/);
   });
 
-  it("offers the reply address in a comment's footer, whose Reply-To adds notes", () => {
-    const comment = composeNotification(
-      {
-        ticket: current,
-        event: 'comment',
-        author: { name: 'Alice', email: 'alice@example.com' },
-        eventId: 'note-1@example.com',
-        text: 'Customs called.',
-        attachments: [],
-        inlineIds: [],
-        recipients: [{ email: 'bob@example.com', reason: 'follower' }],
-      },
-      context,
-    );
+  it('offers the reply address on comments', () => {
+    const comment = notification({
+      event: 'comment',
+      author: { name: 'Alice', email: 'alice@example.com' },
+      eventId: 'note-1@example.com',
+      text: 'Customs called.',
+      recipients: [{ email: 'bob@example.com', reason: 'follower' }],
+    });
 
     expect(readPlusAddress(comment.replyTo[0]!.email, SUPPORT, testSigner)).toMatchObject({ purpose: 'comment' });
     expect(comment.text).toContain('Reply to this email to add another internal note.');

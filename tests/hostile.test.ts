@@ -700,7 +700,7 @@ const tags: Row[] = [
       expect(outcome.state).toBe('held');
       expect(outcome.reason).toContain('DMARC fail');
       expect(result.sent.filter((sent) => sent.kind === 'relay')).toEqual([]);
-      // Alice is told that mail in her name was held.
+      // Alice is alerted that mail in her name was held.
       const alerts = result.sent.filter((sent) => sent.kind === 'alert');
       expect(alerts.flatMap((alert) => alert.to)).toContain('alice@example.com');
       expectUntouched(result, existingTickets()[0]!);

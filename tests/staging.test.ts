@@ -1,6 +1,6 @@
 /**
  * A long local run hands its rows to the workbook store every thousand messages and drops
- * them. The workbook must still come out as if short runs had each saved once.
+ * them. Its workbook must equal the one that short runs, each saving once, write.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ function row(index: number, fields: Partial<MessageRecord> = {}): MessageRecord 
 }
 
 describe('Desk after a save', () => {
-  it('drops the rows it saved and keeps the rows it read', () => {
+  it('drops saved rows, keeps read rows', () => {
     const desk = new Desk({ tickets: [], messages: [row(0)], team: [], settings: defaultSettings(SUPPORT) });
     desk.append(row(1));
     desk.append(row(2, { state: 'digest', kind: 'notification', key: 'k2', time: '2026-03-02T08:00:00.000Z' }));
@@ -56,7 +56,7 @@ describe('Desk after a save', () => {
 });
 
 describe('WorkbookStore staging', () => {
-  it('writes staged rows, and changes to them, with the next save', async () => {
+  it('writes staged rows at the next save', async () => {
     const path = join(root, 'staged.xlsx');
     const store = new WorkbookStore({ path, supportAddress: SUPPORT });
     await store.load();
@@ -75,7 +75,7 @@ describe('WorkbookStore staging', () => {
 });
 
 describe('a long local run', () => {
-  it('writes the workbook that short runs write', async () => {
+  it('matches the workbook of short runs', async () => {
     const workload = generateWorkload({ messages: 2600, days: 2, seed: 11 });
     const entries = workload.messages.map(mboxEntry);
     const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
@@ -109,7 +109,7 @@ describe('a long local run', () => {
 });
 
 describe('a local run that dies before its save', () => {
-  it('leaves no mail, so the next run may number the tickets afresh', async () => {
+  it('leaves no mail behind', async () => {
     const workload = generateWorkload({ messages: 40, days: 1, seed: 12 });
     const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
     const common = { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };

@@ -39,7 +39,7 @@ describe('team file', () => {
   });
 
   it('reports a file that does not exist', () => {
-    expect(() => readTeam(join(dir, 'agents.csv'))).toThrow(/--team file ".*agents\.csv" does not exist/);
+    expect(() => readTeam(join(dir, 'agents.csv'))).toThrow(/--team file ".*agents\.csv" not found/);
   });
 });
 

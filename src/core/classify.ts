@@ -141,8 +141,8 @@ export function classify(
   const joined = joinTicket(message, threadId, sender, lookup);
   const agent = context.team.get(sender);
   if (joined === null) {
-    // A digest comes from the support address and belongs to no ticket, so an agent's answer
-    // to it would otherwise open one. An answer cites the digest; new mail cites nothing.
+    // A digest comes from the support address and belongs to no ticket, so an agent's reply to
+    // it would otherwise open one. A reply cites the digest, and new mail cites nothing.
     const answers = message.inReplyTo.length > 0 || message.references.length > 0;
     if (agent !== undefined && answers && subjectKey(message.subject).startsWith(DIGEST_SUBJECT)) {
       return { kind: 'digest-reply' };

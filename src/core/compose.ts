@@ -179,7 +179,7 @@ export function composeNotification(
     ticket.status,
     ticket.assignee === '' ? 'unassigned' : `assigned to ${ticket.assignee}`,
   ].join(' · ');
-  // Replying does what the Reply-To address does; the other address is offered beside it.
+  // Replying uses the Reply-To address, so the footer offers the other address beside it.
   const howToAnswer =
     input.event === 'comment'
       ? [`Reply to this email to add another internal note.`, `Write to ${replyAddress} to answer ${customerName} instead.`]

@@ -60,7 +60,7 @@ export class Desk {
     return this.rows[index];
   }
 
-  /** The rows held, from `start` on, with their indexes. */
+  /** Yields the rows in memory, from `start` on, with their indexes. */
   *records(start = 0): Generator<{ index: number; record: MessageRecord }> {
     for (let index = start; index < this.rows.length; index++) {
       const record = this.rows[index];
@@ -200,7 +200,7 @@ export class Desk {
     this.savedRecordCount = this.rows.length;
   }
 
-  /** Notifications that wait for the digest: how many, and the oldest's time (epoch ms). */
+  /** Returns the notifications that wait for the digest: how many, and the oldest's time (epoch ms). */
   digestWaiting(): { count: number; oldest: number } {
     const waiting = { ...this.droppedDigests };
     for (const { record } of this.records()) {

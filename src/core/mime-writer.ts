@@ -28,8 +28,8 @@ const PARAMETER_SECTION_LENGTH = 60;
 
 /**
  * Fixed multipart boundaries, so that the same message always encodes to the same bytes.
- * They contain `_`, which base64 never produces. Every body part is base64 but forwarded
- * messages, which are checked for the boundaries before they go as they are.
+ * They contain `_`, which base64 never produces. Every body part is base64 except forwarded
+ * messages, which go as they are only when no line of them is a boundary line.
  */
 const BOUNDARIES = {
   mixed: 'plusdesk_mixed_boundary',
@@ -193,7 +193,7 @@ const MAX_LINE_OCTETS = 998;
 /**
  * Returns a forwarded message as 7bit text with CRLF line ends, or null when it must go as
  * base64. RFC 2046 section 5.2.1 allows a message/rfc822 part no encoding but 7bit, 8bit or
- * binary, and forwarded mail is nearly always 7-bit text. Base64 is kept for one with 8-bit
+ * binary, and forwarded mail is usually 7-bit text. Base64 is kept for one with 8-bit
  * bytes, NUL, a bare CR, a line over 998 octets, or a line that is one of the boundaries.
  */
 function sevenBitMessage(content: Uint8Array): string | null {

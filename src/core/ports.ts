@@ -38,8 +38,8 @@ export interface TicketStore {
   load(): MaybePromise<DeskSnapshot>;
   save(changes: DeskChanges): MaybePromise<void>;
   /**
-   * Takes changes that the next save writes, so that a long run need not hold them. A store
-   * whose every save rewrites everything has it; others save at once.
+   * Takes changes that the next save writes, so that a long run need not keep them. Stores whose
+   * every save rewrites everything implement it. Without it, Run.stage saves at once.
    */
   stage?(changes: DeskChanges): MaybePromise<void>;
 }

@@ -1,8 +1,8 @@
 /**
  * One run over new mail. Each message is parsed, classified and turned into a plan (ticket
  * changes, Messages rows, outgoing mail); the plan's mail is sent, and only then is the plan
- * applied. The store is written at the end; a long run also saves or stages its changes as it
- * goes (`save`, `stage`) and then drops the rows. Every outgoing message has a deterministic key,
+ * applied. The store is written at the end. A long run also saves or stages its changes as it
+ * goes (`save`, `stage`) and then drops those rows. Every outgoing message has a deterministic key,
  * so a run that dies before it saves is repeated by the next run with the same keys, and the
  * mailer's `wasSent` check keeps each message from going out twice.
  */
@@ -170,8 +170,8 @@ export class Run {
   }
 
   /**
-   * Returns the outcomes and sent messages since the last drain and stops holding them, so that
-   * a run over a large mailbox keeps none of them; finish() reports only what was not drained.
+   * Returns the outcomes and sent messages since the last drain and forgets them, so that a run
+   * over a large mailbox does not keep them all. finish() reports only what was not drained.
    */
   drain(): { outcomes: MessageOutcome[]; sent: SentMessage[] } {
     return { outcomes: this.outcomes.splice(0), sent: this.sent.splice(0) };
@@ -792,13 +792,14 @@ export class Run {
     const ticket = this.desk.tickets.get(classification.ticket)!;
     const sender = normalizeEmail(parsed.from?.email ?? '');
     const recipients = route({ kind: 'new-ticket' }, ticket, this.desk.team, this.desk.settings);
-    // An agent whose address was used is told too: the mail was spoofed, or theirs failed a check.
+    // The agent whose address the mail used is alerted too, because it was spoofed or their own
+    // mail failed a check.
     const impersonated = this.desk.teamByEmail.get(sender);
     if (impersonated !== undefined && !recipients.some((recipient) => recipient.email === sender)) {
       recipients.push({ email: sender, reason: 'team' });
     }
-    // One alert a day per ticket, so that whoever holds a leaked reply address cannot flood the
-    // team; the later held messages are listed in the Messages tab.
+    // A ticket raises one alert a day, so that a leaked reply address cannot flood the team. The
+    // Messages tab lists every later held message.
     const previous = this.desk.latestHeld(ticket.number);
     const alerted = previous !== undefined && Date.parse(this.eventTime) - previous < HELD_ALERT_INTERVAL_MS;
     const eventId = record({}).messageId;
@@ -929,7 +930,7 @@ export class Run {
 
   /**
    * Hands what the run changed since its last save to the store, which writes it with the next
-   * save (or at once, when it cannot stage), so that the run no longer holds those rows.
+   * save, or saves at once when it cannot stage. The run then drops those rows.
    */
   async stage(): Promise<void> {
     const store = this.deps.store;

@@ -29,8 +29,8 @@ const USAGE = `Usage:
 const PROGRESS_THRESHOLD = 300;
 
 /**
- * Shows text from mail on one terminal line: control characters, which could move the cursor
- * or change colours (an ESC in a subject), become `?`.
+ * Replaces control characters in text from mail with `?`, because they could move the cursor or
+ * change colours on the terminal (an ESC in a subject).
  */
 function printable(text: string): string {
   return text.replace(/[\x00-\x1F\x7F-\x9F]/g, '?');
@@ -48,8 +48,8 @@ function table(rows: string[][]): string {
 const SUMMARY_ROWS = 50;
 
 /** Returns `count` with the noun, singular for one: "1 older ticket is", "2 older tickets are". */
-function counted(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`;
+function counted(count: number, singular: string, plural: string): string {
+  return `${count} ${count === 1 ? singular : plural}`;
 }
 
 /** Prints what a run did, then the desk's newest tickets; `heading` replaces the counts line. */
@@ -137,7 +137,7 @@ async function processCommand(args: string[]): Promise<void> {
   });
   if (positionals.length === 0) throw new UsageError('process needs at least one mailbox path.');
   if (existsSync(values.out) && !statSync(values.out).isDirectory()) {
-    throw new UsageError(`--out "${values.out}" is a file: give the folder that holds (or will hold) plusdesk.xlsx.`);
+    throw new UsageError(`--out "${values.out}" is a file, not a folder: give the folder for plusdesk.xlsx.`);
   }
   let bar: SingleBar | null = null;
   const options: Parameters<typeof runLocal>[0] = {

@@ -228,7 +228,7 @@ export async function runDemo(dir: string): Promise<DemoResult> {
   const foreign = existsSync(dir) ? readdirSync(dir).filter((name) => !DEMO_ENTRIES.has(name)) : [];
   if (foreign.length > 0) {
     throw new DemoFolderError(
-      `${dir} holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which the demo did not write, and the demo empties its folder first: choose a new --out folder.`,
+      `${dir} contains ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which the demo did not write, and the demo empties its folder first: choose a new --out folder.`,
     );
   }
   rmSync(dir, { recursive: true, force: true });

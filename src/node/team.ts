@@ -67,8 +67,8 @@ export function readTeam(option: string): Agent[] {
     const text = readFileSync(option, 'utf8');
     agents = text.trim().startsWith('[') ? parseJson(text, option) : parseLines(text, option);
   } else if (!option.includes('@')) {
-    // A list names addresses, so this was meant as a file.
-    throw new TeamError(`--team file "${option}" does not exist: give the path of a CSV, TSV or JSON file, or a list of addresses.`);
+    // A list contains addresses, so this was meant as a file.
+    throw new TeamError(`--team file "${option}" not found: give the path of a CSV, TSV or JSON file, or a list of addresses.`);
   } else {
     agents = option
       .split(/,(?![^<]*>)/)

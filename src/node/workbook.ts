@@ -70,7 +70,7 @@ const TABS = [TICKETS_TAB, MESSAGES_TAB, TEAM_TAB, SETTINGS_TAB];
 
 /**
  * Rows appended by a store's earlier saves, as deflated JSON lines. Each save rewrites the
- * workbook, so it needs them all; deflated, they take a small part of the memory of objects.
+ * workbook and needs them all. Deflated, they take a small part of the memory of objects.
  */
 class RowLog {
   private chunks: Buffer[] = [];
@@ -99,7 +99,7 @@ class RowLog {
 /** A store's desk between saves: the workbook as loaded, with the changes saved since. */
 interface StoreState {
   tickets: Ticket[];
-  /** Rows read from the workbook; the rows saves appended follow them in the log. */
+  /** Rows read from the workbook. The rows that saves appended follow them in the log. */
   messages: MessageRecord[];
   team: Agent[];
   settings: Settings;
@@ -151,7 +151,7 @@ export class WorkbookStore implements TicketStore {
   }
 
   /**
-   * Takes changes that the next save writes, without writing the workbook now: each save
+   * Takes changes that the next save writes, without writing the workbook now. Each save
    * rewrites the whole file, so a long run stages its rows as it goes and saves once.
    */
   stage(changes: DeskChanges): Promise<void> {
