@@ -268,7 +268,11 @@ async function readTabs(path: string): Promise<Map<string, Cell[][]>> {
   return tabs;
 }
 
-/** Converts an exceljs cell value to the plain values the Sheet layout reads. */
+/**
+ * Converts an exceljs cell value to the plain values the Sheet layout reads.
+ * NOTE: exceljs decodes `_xHHHH_` escapes with upper-case hex only, so an escape that LibreOffice
+ * wrote in lower case (`_x001b_` for ESC) is read as literal text.
+ */
 function toCell(value: unknown): Cell {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
