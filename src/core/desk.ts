@@ -4,6 +4,7 @@
  */
 import { normalizeEmail, subjectKey } from './address';
 import type { TicketLookup } from './classify';
+import { FingerprintMap, FingerprintSet } from './fingerprints';
 import type { DeskChanges, DeskSnapshot } from './ports';
 import type { Agent, MessageRecord, Settings, Ticket } from './types';
 
@@ -22,14 +23,16 @@ export class Desk {
   private readonly loadedRecordCount: number;
   /** Rows already in the store; the rows after them are appended by the next save. */
   private savedRecordCount: number;
-  private readonly ticketByMessageId = new Map<string, number>();
-  private readonly seenSources = new Set<string>();
-  private readonly seenMessageIds = new Set<string>();
+  // Indexes with an entry per message keep fingerprints, not strings, so that a run over a
+  // large mailbox stays small.
+  private readonly ticketByMessageId = new FingerprintMap();
+  private readonly seenSources = new FingerprintSet();
+  private readonly seenMessageIds = new FingerprintSet();
   /** Message-IDs and mailbox ids of quarantined messages. */
   private readonly quarantined = new Set<string>();
-  private readonly ticketByThread = new Map<string, number>();
+  private readonly ticketByThread = new FingerprintMap();
   /** Keys of the outgoing messages in the log. */
-  private readonly outgoingKeys = new Set<string>();
+  private readonly outgoingKeys = new FingerprintSet();
   private readonly ticketsByCustomer = new Map<string, number[]>();
   private readonly changedTickets = new Set<number>();
   private readonly updatedRecords = new Set<number>();

@@ -1,0 +1,122 @@
+/**
+ * Lookup tables keyed by strings that keep a 64-bit fingerprint of each string instead of the
+ * string. A desk's indexes hold a few entries for every message ever handled (Message-IDs,
+ * mailbox ids, outgoing keys), so a Set or Map of strings grows by about 120 bytes per entry.
+ * These tables take 24 to 48 bytes per entry in typed arrays, which the garbage collector never
+ * scans.
+ *
+ * Two different strings match when their fingerprints are equal. With 64 bits and a million
+ * entries, a lookup of an absent string matches by chance with probability about 5e-14. The
+ * fingerprint is not keyed, so a sender could craft a string that matches a Message-ID it
+ * already knows, which gains nothing that citing that Message-ID does not already give.
+ */
+
+/** Fingerprint of a string as two 32-bit halves, never both zero (zero marks an empty slot). */
+function fingerprint(text: string): [number, number] {
+  // Two multiply-xor lanes over the UTF-16 code units, each finished with murmur3's avalanche.
+  let high = 0x9e3779b9 ^ text.length;
+  let low = 0x85ebca6b;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    high = Math.imul(high ^ code, 0x01000193);
+    low = Math.imul(low ^ code, 0x5bd1e995) ^ (high >>> 15);
+  }
+  high = avalanche(high ^ low);
+  low = avalanche(low + Math.imul(high, 0xc2b2ae35));
+  return [high >>> 0, (high | low) === 0 ? 1 : low >>> 0];
+}
+
+function avalanche(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * A map from strings to 32-bit integers, with open addressing and linear probing. The table
+ * doubles when it is half full.
+ */
+export class FingerprintMap {
+  private high = new Uint32Array(INITIAL_CAPACITY);
+  private low = new Uint32Array(INITIAL_CAPACITY);
+  private values = new Int32Array(INITIAL_CAPACITY);
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(key: string): number | undefined {
+    const [high, low] = fingerprint(key);
+    const slot = this.find(high, low);
+    return this.high[slot] === 0 && this.low[slot] === 0 ? undefined : this.values[slot];
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** Sets the value of `key`, which must fit in a signed 32-bit integer. */
+  set(key: string, value: number): void {
+    if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
+      throw new RangeError(`FingerprintMap values are 32-bit integers, not ${value}`);
+    }
+    const [high, low] = fingerprint(key);
+    const slot = this.find(high, low);
+    if (this.high[slot] === 0 && this.low[slot] === 0) {
+      this.high[slot] = high;
+      this.low[slot] = low;
+      this.count++;
+    }
+    this.values[slot] = value;
+    if (this.count * 2 > this.high.length) this.grow();
+  }
+
+  /** Returns the slot that holds the fingerprint, or the empty slot where it would go. */
+  private find(high: number, low: number): number {
+    const mask = this.high.length - 1;
+    let slot = low & mask;
+    while (this.high[slot] !== 0 || this.low[slot] !== 0) {
+      if (this.high[slot] === high && this.low[slot] === low) return slot;
+      slot = (slot + 1) & mask;
+    }
+    return slot;
+  }
+
+  private grow(): void {
+    const { high, low, values } = this;
+    this.high = new Uint32Array(high.length * 2);
+    this.low = new Uint32Array(high.length * 2);
+    this.values = new Int32Array(high.length * 2);
+    for (let slot = 0; slot < high.length; slot++) {
+      if (high[slot] === 0 && low[slot] === 0) continue;
+      const target = this.find(high[slot]!, low[slot]!);
+      this.high[target] = high[slot]!;
+      this.low[target] = low[slot]!;
+      this.values[target] = values[slot]!;
+    }
+  }
+}
+
+/** A set of strings, kept as fingerprints. */
+export class FingerprintSet {
+  private readonly map = new FingerprintMap();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(key: string): void {
+    this.map.set(key, 1);
+  }
+
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+}
