@@ -145,22 +145,27 @@ function withPathIds(source: MailboxSource, root: string): MailboxSource {
 /** Merges several date-ordered mailboxes into one date-ordered stream. */
 async function* inDateOrder(sources: MailboxSource[]): AsyncGenerator<InboundMail> {
   const iterators = sources.map((source) => source.messages()[Symbol.asyncIterator]());
-  const heads = await Promise.all(iterators.map((iterator) => iterator.next()));
-  for (;;) {
-    let pick = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[i]!;
-      if (head.done) continue;
-      if (pick < 0) {
-        pick = i;
-        continue;
+  try {
+    const heads = await Promise.all(iterators.map((iterator) => iterator.next()));
+    for (;;) {
+      let pick = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const head = heads[i]!;
+        if (head.done) continue;
+        if (pick < 0) {
+          pick = i;
+          continue;
+        }
+        const current = (heads[pick] as IteratorYieldResult<InboundMail>).value.date ?? '';
+        if ((head.value.date ?? '') < current) pick = i;
       }
-      const current = (heads[pick] as IteratorYieldResult<InboundMail>).value.date ?? '';
-      if ((head.value.date ?? '') < current) pick = i;
+      if (pick < 0) return;
+      yield (heads[pick] as IteratorYieldResult<InboundMail>).value;
+      heads[pick] = await iterators[pick]!.next();
     }
-    if (pick < 0) return;
-    yield (heads[pick] as IteratorYieldResult<InboundMail>).value;
-    heads[pick] = await iterators[pick]!.next();
+  } finally {
+    // A run that stops early closes the mailbox files now, not when they are garbage collected.
+    await Promise.all(iterators.map((iterator) => iterator.return?.()));
   }
 }
 
