@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     supportAddress: job.supportAddress,
     secret: job.secret,
     team: job.team,
+    details: false,
     onStart: (count) => {
       total = count;
     },
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   const result: LocalChildResult = {
     messages: total,
     processed: report.processed,
-    outgoing: report.outgoing.length,
+    outgoing: report.sent,
     wallMs,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     peakHeapBytes: peakHeap,

@@ -108,6 +108,27 @@ describe('a long local run', () => {
   }, 120_000);
 });
 
+describe('a local run without details', () => {
+  it('counts what it does not list', async () => {
+    const workload = generateWorkload({ messages: 200, days: 1, seed: 13 });
+    const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
+    const common = { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };
+    const mbox = join(root, 'details.mbox');
+    writeFileSync(mbox, workload.messages.map(mboxEntry).join(''));
+
+    const full = await runLocal({ ...common, mailboxes: [mbox], out: join(root, 'details-full') });
+    const brief = await runLocal({ ...common, mailboxes: [mbox], out: join(root, 'details-brief'), details: false });
+
+    expect(full.sent).toBeGreaterThan(0);
+    expect(full.sent).toBe(full.outgoing.length);
+    expect(brief.sent).toBe(full.sent);
+    expect(brief.outgoing).toEqual([]);
+    expect(full.tickets.map((ticket) => ticket.messages)).toEqual(full.tickets.map((ticket) => ticket.messageIds.length));
+    expect(brief.tickets.map((ticket) => ticket.messages)).toEqual(full.tickets.map((ticket) => ticket.messages));
+    expect(brief.tickets.filter((ticket) => ticket.messageIds.length > 0)).toEqual([]);
+  });
+});
+
 describe('a local run that dies before its save', () => {
   it('leaves no mail behind', async () => {
     const workload = generateWorkload({ messages: 40, days: 1, seed: 12 });

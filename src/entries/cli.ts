@@ -58,7 +58,7 @@ function printSummary(report: LocalReport, heading = ''): void {
   lines.push(
     heading ||
       `Processed ${report.processed} message(s), ${report.duplicates} already seen; ` +
-        `sent ${report.outgoing.length}; skipped or held ${report.skipped.length}.`,
+        `sent ${report.sent}; skipped or held ${report.skipped.length}.`,
   );
   if (report.waitingForDigest > 0) {
     lines.push(
@@ -75,7 +75,7 @@ function printSummary(report: LocalReport, heading = ''): void {
           ticket.status,
           ticket.customer.email,
           ticket.assignee || '-',
-          String(ticket.messageIds.length),
+          String(ticket.messages),
           ticket.subject.length > 50 ? `${ticket.subject.slice(0, 49)}…` : ticket.subject,
         ]),
       ]),
@@ -150,6 +150,7 @@ async function processCommand(args: string[]): Promise<void> {
     },
     onProgress: (done) => (bar as SingleBar | null)?.update(done),
     onWarning: (message) => console.error(`plusdesk: warning: ${message}`),
+    details: values.json,
   };
   if (values.team !== undefined) options.team = readTeam(values.team);
   if (values.support !== undefined) {

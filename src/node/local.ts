@@ -27,12 +27,20 @@ export interface LocalRunOptions {
   onProgress?: (done: number) => void;
   /** Called with a sentence a person should read, such as a lost signing secret. */
   onWarning?: (message: string) => void;
+  /**
+   * Lists every outgoing message and each ticket's Message-IDs in the report (default true).
+   * Those lists grow with the mailbox, so the command's printed summary goes without them.
+   */
+  details?: boolean;
 }
 
 export interface LocalReport {
   workbook: string;
   outbox: string;
   tickets: TicketSummary[];
+  /** Messages sent (written to the outbox) by this run. */
+  sent: number;
+  /** Every message sent, in order; empty when the run was asked for no details. */
   outgoing: OutgoingSummary[];
   skipped: SkippedSummary[];
   processed: number;
@@ -48,6 +56,9 @@ export interface TicketSummary {
   subject: string;
   assignee: string;
   followers: string[];
+  /** Messages of the ticket in the Messages tab, plusdesk's own included. */
+  messages: number;
+  /** Their Message-IDs; empty when the run was asked for no details. */
   messageIds: string[];
 }
 
@@ -244,9 +255,13 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   // The report is gathered as the run goes, and the run is drained after each message, so that
   // no list of a large mailbox is kept twice. Message-IDs per ticket come from the rows already
   // in the workbook, then from this run's messages.
+  const details = options.details ?? true;
+  const messageCounts = new Map<number, number>();
   const messageIds = new Map<number, string[]>();
   const addMessageId = (ticket: number | null, messageId: string) => {
     if (ticket === null || messageId === '') return;
+    messageCounts.set(ticket, (messageCounts.get(ticket) ?? 0) + 1);
+    if (!details) return;
     const list = messageIds.get(ticket) ?? [];
     list.push(messageId);
     messageIds.set(ticket, list);
@@ -257,12 +272,14 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   const outgoing: OutgoingSummary[] = [];
   const skipped: SkippedSummary[] = [];
   const quarantine = join(options.out, 'quarantine');
+  let sent = 0;
   let processed = 0;
   let duplicates = 0;
   const collect = (mail: InboundMail | null) => {
     const drained = run.drain();
     for (const message of drained.sent) {
-      outgoing.push(summarizeOutgoing(message));
+      sent++;
+      if (details) outgoing.push(summarizeOutgoing(message));
       addMessageId(message.ticket, message.messageId);
     }
     for (const outcome of drained.outcomes) {
@@ -316,8 +333,10 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
       subject: ticket.subject,
       assignee: ticket.assignee,
       followers: ticket.followers,
+      messages: messageCounts.get(ticket.number) ?? 0,
       messageIds: messageIds.get(ticket.number) ?? [],
     })),
+    sent,
     outgoing,
     skipped,
     processed,
