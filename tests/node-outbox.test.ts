@@ -222,6 +222,25 @@ describe('OutboxMailer before the workbook is saved', () => {
     await next.settle(recordedAll);
     expect(await outboxNames(dir)).toEqual(['0001-notification-42-saved.eml', '0002-notification-42-lost.eml']);
   });
+
+  it('settles encoded and cut keys by the whole key', async () => {
+    const dir = freshDir();
+    const mailer = new OutboxMailer({ dir, clock });
+    const encoded = outgoing('n42/ünï:*?');
+    const long = outgoing(`n42-${'x'.repeat(400)}`);
+    const longer = outgoing(`n42-${'x'.repeat(401)}`);
+    await mailer.send(encoded);
+    await mailer.send(long);
+    await mailer.send(longer);
+    const recorded = new Set([encoded.key, long.key]);
+    await mailer.settle((key) => recorded.has(key));
+
+    expect(await outboxNames(dir)).toEqual([
+      `0001-notification-42-${keyPart(encoded.key)}.eml`,
+      `0002-notification-42-${keyPart(long.key)}.eml`,
+    ]);
+    expect(await mailer.wasSent(longer)).toBe(false);
+  });
 });
 
 describe('listOutbox', () => {

@@ -60,10 +60,8 @@ const MAX_KEY_PART = 160;
 export class OutboxMailer implements Mailer {
   private readonly folder: string;
   private readonly unsavedFolder: string;
-  /** File name by key part, read from the folder on first use, with this run's unsaved files. */
-  private files: Map<string, string> | null = null;
-  /** Keys of the files this run wrote to the unsaved folder, by file name. */
-  private readonly unsaved = new Map<string, string>();
+  /** Key parts of the outbox's file names, read from the folder on first use, with this run's unsaved files. */
+  private files: Set<string> | null = null;
   private nextSequence = 1;
   /** The last send, so that sends are numbered one after another. */
   private sending: Promise<void> = Promise.resolve();
@@ -82,12 +80,11 @@ export class OutboxMailer implements Mailer {
     await this.sending;
     for (const file of await outboxFiles(this.unsavedFolder)) {
       const path = join(this.unsavedFolder, file.name);
-      const key = this.unsaved.get(file.name) ?? keyHeader(await readFile(path, 'latin1'));
+      const key = keyOfPart(file.keyPart) ?? keyHeader(await readFile(path, 'latin1'));
       if (key !== '' && recorded(key)) await rename(path, join(this.folder, file.name));
     }
     // What is left was never recorded, or is a file that a dead run did not finish writing.
     await rm(this.unsavedFolder, { recursive: true, force: true });
-    this.unsaved.clear();
     this.files = null;
   }
 
@@ -120,17 +117,16 @@ export class OutboxMailer implements Mailer {
     const temporary = join(this.unsavedFolder, `.${name}.tmp`);
     await writeFile(temporary, raw);
     await rename(temporary, join(this.unsavedFolder, name));
-    files.set(part, name);
-    this.unsaved.set(name, message.key);
+    files.add(part);
     this.nextSequence++;
   }
 
-  private async index(): Promise<Map<string, string>> {
+  private async index(): Promise<Set<string>> {
     if (this.files !== null) return this.files;
-    const files = new Map<string, string>();
+    const files = new Set<string>();
     let highest = 0;
-    for (const { name, sequence, key } of await outboxFiles(this.folder)) {
-      files.set(key, name);
+    for (const { sequence, keyPart } of await outboxFiles(this.folder)) {
+      files.add(keyPart);
       highest = Math.max(highest, sequence);
     }
     this.files = files;
@@ -157,6 +153,16 @@ export function keyPart(key: string): string {
   return `${encoded.slice(0, MAX_KEY_PART - hash.length - 1)}~${hash}`;
 }
 
+/** Decodes a key part back to the key, or returns null for a cut key, whose header has the key. */
+function keyOfPart(part: string): string | null {
+  if (part.includes('~')) return null;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
+}
+
 /** Returns the X-Plusdesk-Key header of a raw message, or '' when it has none. */
 function keyHeader(raw: string): string {
   return /^X-Plusdesk-Key:[ \t]*(\S+)/im.exec(raw)?.[1] ?? '';
@@ -167,7 +173,8 @@ interface OutboxFile {
   sequence: number;
   kind: string;
   ticket: number;
-  key: string;
+  /** The key as encoded in the name by keyPart. */
+  keyPart: string;
 }
 
 /** Lists the message files of an outbox folder in sequence order, none when it is missing. */
@@ -188,7 +195,7 @@ async function outboxFiles(folder: string): Promise<OutboxFile[]> {
       sequence: Number(match[1]),
       kind: match[2]!,
       ticket: Number(match[3]),
-      key: match[4]!,
+      keyPart: match[4]!,
     });
   }
   return files.sort((a, b) => a.sequence - b.sequence);
