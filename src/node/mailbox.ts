@@ -102,17 +102,25 @@ interface Indexed {
 }
 
 /**
- * Sorts by Date header, keeping file order for equal dates. A message without a valid date
- * takes the date of the message before it in file order, so it stays next to that message.
+ * Returns the indexes of `count` messages in Date header order, keeping file order for equal
+ * dates. A message without a valid date takes the date of the message before it in file
+ * order, so it stays next to that message.
  */
-function sortByDate<T extends Indexed>(entries: T[]): T[] {
+function dateOrder(count: number, dateAt: (index: number) => number | null): Uint32Array {
+  const keys = new Float64Array(count);
   let previous = -Infinity;
-  const keyed = entries.map((entry) => {
-    if (entry.date !== null) previous = entry.date;
-    return { entry, key: entry.date ?? previous };
-  });
-  keyed.sort((a, b) => a.key - b.key);
-  return keyed.map(({ entry }) => entry);
+  for (let index = 0; index < count; index++) {
+    previous = dateAt(index) ?? previous;
+    keys[index] = previous;
+  }
+  const order = new Uint32Array(count);
+  for (let index = 0; index < count; index++) order[index] = index;
+  // Two -Infinity keys subtract to NaN, which falls through to file order.
+  return order.sort((a, b) => keys[a]! - keys[b]! || a - b);
+}
+
+function sortByDate<T extends Indexed>(entries: T[]): T[] {
+  return Array.from(dateOrder(entries.length, (index) => entries[index]!.date), (index) => entries[index]!);
 }
 
 /** Parses an RFC 5322 Date header value. Returns null when it has no time or does not parse. */
@@ -299,26 +307,63 @@ function withoutPostmark(raw: Buffer): Buffer {
 // ---------------------------------------------------------------------------------------------
 // mbox
 
-interface MboxEntry extends Indexed {
-  /** Byte offset of the `From ` separator line. */
-  offset: number;
+/**
+ * Where each message of an mbox starts and ends, and its date, in file order. Typed arrays
+ * keep it at 24 bytes a message, so a large mbox's index stays small during the whole run.
+ */
+class MboxIndex {
+  count = 0;
+  /** Byte offset of each message's `From ` separator line. */
+  private offsets = new Float64Array(1024);
   /** Bytes up to the next separator line or the end of the file. */
-  length: number;
+  private lengths = new Float64Array(1024);
+  /** Date header in epoch ms, NaN when missing or invalid. */
+  private dates = new Float64Array(1024);
+
+  add(offset: number, length: number, date: number | null): void {
+    if (this.count === this.offsets.length) {
+      this.offsets = grown(this.offsets);
+      this.lengths = grown(this.lengths);
+      this.dates = grown(this.dates);
+    }
+    this.offsets[this.count] = offset;
+    this.lengths[this.count] = length;
+    this.dates[this.count] = date ?? Number.NaN;
+    this.count++;
+  }
+
+  entry(index: number): { offset: number; length: number; date: number | null } {
+    const date = this.dates[index]!;
+    return { offset: this.offsets[index]!, length: this.lengths[index]!, date: Number.isNaN(date) ? null : date };
+  }
+
+  /** Returns the message indexes in date order, as dateOrder sorts them. */
+  dateOrder(): Uint32Array {
+    return dateOrder(this.count, (index) => this.entry(index).date);
+  }
+}
+
+function grown(array: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const larger = new Float64Array(array.length * 2);
+  larger.set(array);
+  return larger;
 }
 
 async function openMbox(path: string, size: number): Promise<MailboxSource> {
   await checkMboxStart(path, size);
-  const entries = sortByDate(await indexMbox(path));
+  const index = await indexMbox(path);
+  const order = index.dateOrder();
   const name = basename(path);
   return {
     kind: 'mbox',
-    count: entries.length,
+    count: index.count,
     async *messages() {
       const handle = await open(path, 'r').catch((error: unknown) => {
         throw mailboxError(path, error);
       });
       try {
-        for (const entry of entries) {
+        for (const position of order) {
+          const entry = index.entry(position);
           const buffer = Buffer.alloc(entry.length);
           let filled = 0;
           while (filled < entry.length) {
@@ -380,15 +425,15 @@ async function checkMboxStart(path: string, size: number): Promise<void> {
  * the line before it is blank, or when it is a standard postmark. A `From ` line in a body is
  * written as `>From ` by mbox writers, so it never starts a message.
  */
-async function indexMbox(path: string): Promise<MboxEntry[]> {
-  const entries: MboxEntry[] = [];
+async function indexMbox(path: string): Promise<MboxIndex> {
+  const index = new MboxIndex();
   let current: { offset: number; scanner: DateHeaderScanner } | null = null;
   let previousBlank = false;
 
   const finish = (end: number): void => {
     if (current === null) return;
     const { offset, scanner } = current;
-    entries.push({ offset, length: end - offset, date: scanner.date });
+    index.add(offset, end - offset, scanner.date);
   };
 
   const handleLine = (start: number, head: string): void => {
@@ -431,7 +476,7 @@ async function indexMbox(path: string): Promise<MboxEntry[]> {
   }
   if (lineStart < chunkStart) handleLine(lineStart, head);
   finish(chunkStart);
-  return entries;
+  return index;
 }
 
 /**
