@@ -8,7 +8,7 @@
  * Two different strings match when their fingerprints are equal. With 64 bits and a million
  * entries, a lookup of an absent string matches by chance with probability about 5e-14. The
  * fingerprint is not keyed, so a sender could craft a string that matches a Message-ID it
- * already knows, which gains nothing that citing that Message-ID does not already give.
+ * already has, which gains nothing that citing that Message-ID does not already give.
  */
 
 /** Fingerprint of a string as two 32-bit halves, never both zero (zero marks an empty slot). */
@@ -78,7 +78,7 @@ export class FingerprintMap {
     if (this.count * 2 > this.high.length) this.grow();
   }
 
-  /** Returns the slot that holds the fingerprint, or the empty slot where it would go. */
+  /** Returns the slot that contains the fingerprint, or the empty slot where it would go. */
   private find(high: number, low: number): number {
     const mask = this.high.length - 1;
     let slot = low & mask;

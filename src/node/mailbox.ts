@@ -308,8 +308,8 @@ function withoutPostmark(raw: Buffer): Buffer {
 // mbox
 
 /**
- * Where each message of an mbox starts and ends, and its date, in file order. Typed arrays
- * keep it at 24 bytes a message, so a large mbox's index stays small during the whole run.
+ * Offset, length and date of each message of an mbox, in file order. Typed arrays keep it at
+ * 24 bytes a message, so a large mbox's index stays small during the whole run.
  */
 class MboxIndex {
   count = 0;

@@ -69,6 +69,12 @@ const SETTINGS_TAB: TabLayout = { name: TAB.settings, headers: SETTINGS_HEADERS 
 const TABS = [TICKETS_TAB, MESSAGES_TAB, TEAM_TAB, SETTINGS_TAB];
 
 /**
+ * Rows per deflated chunk. A save inflates one chunk at a time, so small chunks keep its
+ * temporary text and buffers small.
+ */
+const ROWS_PER_CHUNK = 100;
+
+/**
  * Rows appended by a store's earlier saves, as deflated JSON lines. Each save rewrites the
  * workbook and needs them all. Deflated, they take a small part of the memory of objects.
  */
@@ -77,8 +83,12 @@ class RowLog {
   count = 0;
 
   add(records: readonly MessageRecord[]): void {
-    if (records.length === 0) return;
-    this.chunks.push(deflateRawSync(records.map((record) => JSON.stringify(record)).join('\n')));
+    for (let start = 0; start < records.length; start += ROWS_PER_CHUNK) {
+      const lines = records.slice(start, start + ROWS_PER_CHUNK).map((record) => JSON.stringify(record));
+      // zlib returns a view of its 16 KiB output buffer when the result fits in one, so the
+      // chunk is copied to keep only its own bytes.
+      this.chunks.push(Buffer.from(deflateRawSync(lines.join('\n'))));
+    }
     this.count += records.length;
   }
 
