@@ -3,7 +3,7 @@
  * prints, and its errors.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,6 +100,19 @@ describe('plusdesk process', () => {
     expect(first.outgoing.map((message) => message.to)).toEqual([['alice@example.com'], ['alice@example.com']]);
     expect(second.tickets).toHaveLength(2);
     expect(second.outgoing).toEqual([]);
+  });
+
+  it('counts a quarantined message as seen on rerun', async () => {
+    const inbox = mailbox('bad-input', [eml(1), 'not a message\u0000\r\n']);
+    const args = ['process', inbox, '--out', join(root, 'quarantine-desk'), '--team', 'alice@example.com'];
+    const first = await plusdesk(...args);
+    const second = await plusdesk(...args);
+
+    expect(first.stdout).toContain('Processed 2 message(s), 0 already seen; sent 1; skipped or held 1.');
+    expect(first.stdout).toMatch(/bad-input:001\.eml\s+quarantined/);
+    expect(second.stdout).toContain('Processed 0 message(s), 2 already seen; sent 0; skipped or held 0.');
+    expect(second.stdout).not.toContain('quarantined');
+    expect(readdirSync(join(root, 'quarantine-desk', 'quarantine'))).toEqual(['bad-input_001.eml']);
   });
 
   it('keeps --support in place of a bad Settings address', async () => {

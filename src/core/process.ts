@@ -53,6 +53,8 @@ export interface MessageOutcome {
   outcome: string;
   state: MessageRecord['state'] | 'duplicate';
   reason: string;
+  /** True for a message that the Messages tab already records: a duplicate, or one quarantined before. */
+  seenBefore: boolean;
 }
 
 /** A sent message as a run reports it: everything but its text, HTML and attachments. */
@@ -216,6 +218,7 @@ export class Run {
         outcome: 'duplicate',
         state: 'duplicate',
         reason: 'already processed',
+        seenBefore: true,
       });
       return null;
     }
@@ -387,7 +390,8 @@ export class Run {
    * reported again, so that adapters keep labelling it, but gets no second Messages row.
    */
   private quarantine(mail: InboundMail, messageId: string, reason: string): void {
-    if (!this.desk.hasSeen(messageId, mail.sourceId)) {
+    const seenBefore = this.desk.hasSeen(messageId, mail.sourceId);
+    if (!seenBefore) {
       this.desk.append({
         time: this.now(),
         ticket: null,
@@ -408,6 +412,7 @@ export class Run {
       outcome: 'quarantined',
       state: 'quarantined',
       reason,
+      seenBefore,
     });
     this.deps.log.error('message_quarantined', { sourceId: mail.sourceId, reason });
   }
@@ -447,6 +452,7 @@ export class Run {
       outcome: classification.kind,
       state,
       reason,
+      seenBefore: false,
     });
     const skip = (ticket: number | null, reason: string): Plan => ({
       tickets: [],
@@ -874,6 +880,7 @@ export class Run {
         outcome: 'comment',
         state: 'processed',
         reason: 'posted in the sidebar',
+        seenBefore: false,
       });
     }
     return true;
@@ -916,6 +923,7 @@ export class Run {
       outcome: 'new-ticket',
       state: 'processed',
       reason: row.reason,
+      seenBefore: false,
     });
   }
 

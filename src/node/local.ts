@@ -286,9 +286,13 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
       if (outcome.state === 'processed' && outcome.outcome !== 'failed') addMessageId(outcome.ticket, outcome.messageId);
       // Work queued in the sidebar is reported by the sidebar, not as mailbox messages.
       if (mail === null) continue;
-      if (outcome.state === 'duplicate') duplicates++;
-      else processed++;
-      if (outcome.state === 'processed' || outcome.state === 'duplicate') continue;
+      // A message quarantined by an earlier run counts as seen, and its file is already kept.
+      if (outcome.seenBefore) {
+        duplicates++;
+        continue;
+      }
+      processed++;
+      if (outcome.state === 'processed') continue;
       skipped.push({
         source: outcome.sourceId,
         messageId: outcome.messageId,
