@@ -64,7 +64,7 @@ describe('plusdesk process', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Processed 56 message(s), 0 already seen; sent 1; skipped or held 55.');
-    expect(result.stdout).toMatch(/^#1\s+open\s+customer99@customer\.example/m);
+    expect(result.stdout).toMatch(/^#1\s+open\s+customer99@customer\.example\s+-\s+1\s+Question 99$/m);
     expect(result.stdout.match(/auto-reply \(Auto-Submitted/g)).toHaveLength(50);
     expect(result.stdout).toContain('(5 earlier skipped messages are in the workbook');
     expect(result.stdout).not.toContain('older ticket');

@@ -123,7 +123,10 @@ describe('a local run without details', () => {
     expect(full.sent).toBe(full.outgoing.length);
     expect(brief.sent).toBe(full.sent);
     expect(brief.outgoing).toEqual([]);
-    expect(full.tickets.map((ticket) => ticket.messages)).toEqual(full.tickets.map((ticket) => ticket.messageIds.length));
+    for (const ticket of full.tickets) {
+      expect(ticket.messages, `messages of #${ticket.number}`).toBeGreaterThan(0);
+      expect(ticket.messages, `messages of #${ticket.number}`).toBeLessThan(ticket.messageIds.length);
+    }
     expect(brief.tickets.map((ticket) => ticket.messages)).toEqual(full.tickets.map((ticket) => ticket.messages));
     expect(brief.tickets.filter((ticket) => ticket.messageIds.length > 0)).toEqual([]);
   });

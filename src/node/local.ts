@@ -56,9 +56,9 @@ export interface TicketSummary {
   subject: string;
   assignee: string;
   followers: string[];
-  /** Messages of the ticket in the Messages tab, plusdesk's own included. */
+  /** Messages the ticket received from customers and agents, comments included; plusdesk's own mail is not counted. */
   messages: number;
-  /** Their Message-IDs; empty when the run was asked for no details. */
+  /** Message-IDs of those messages and of plusdesk's mail; empty when the run was asked for no details. */
   messageIds: string[];
 }
 
@@ -258,16 +258,18 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   const details = options.details ?? true;
   const messageCounts = new Map<number, number>();
   const messageIds = new Map<number, string[]>();
-  const addMessageId = (ticket: number | null, messageId: string) => {
+  const addMessageId = (ticket: number | null, messageId: string, inbound: boolean) => {
     if (ticket === null || messageId === '') return;
-    messageCounts.set(ticket, (messageCounts.get(ticket) ?? 0) + 1);
+    if (inbound) messageCounts.set(ticket, (messageCounts.get(ticket) ?? 0) + 1);
     if (!details) return;
     const list = messageIds.get(ticket) ?? [];
     list.push(messageId);
     messageIds.set(ticket, list);
   };
   for (const { record } of run.state.records()) {
-    if (record.state === 'processed' || record.state === 'sent') addMessageId(record.ticket, record.messageId);
+    if (record.state === 'processed' || record.state === 'sent') {
+      addMessageId(record.ticket, record.messageId, record.key === '');
+    }
   }
   const outgoing: OutgoingSummary[] = [];
   const skipped: SkippedSummary[] = [];
@@ -280,10 +282,10 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
     for (const message of drained.sent) {
       sent++;
       if (details) outgoing.push(summarizeOutgoing(message));
-      addMessageId(message.ticket, message.messageId);
+      addMessageId(message.ticket, message.messageId, false);
     }
     for (const outcome of drained.outcomes) {
-      if (outcome.state === 'processed' && outcome.outcome !== 'failed') addMessageId(outcome.ticket, outcome.messageId);
+      if (outcome.state === 'processed' && outcome.outcome !== 'failed') addMessageId(outcome.ticket, outcome.messageId, true);
       // Work queued in the sidebar is reported by the sidebar, not as mailbox messages.
       if (mail === null) continue;
       // A message quarantined by an earlier run counts as seen, and its file is already kept.
