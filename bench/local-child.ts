@@ -25,6 +25,8 @@ export interface LocalChildResult {
   peakRssBytes: number;
   /** Largest sampled V8 heap in use, bytes. */
   peakHeapBytes: number;
+  /** Largest sampled RSS until the last message was handled, before the final save, bytes. */
+  peakRssBeforeSaveBytes: number;
   /** Heap in use after each tenth of the messages, bytes. */
   heapByProgress: number[];
 }
@@ -34,10 +36,13 @@ const SAMPLE_INTERVAL_MS = 25;
 async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LocalJob;
   let peakHeap = 0;
+  let peakRssBeforeSave = 0;
+  let saving = false;
   const sample = () => {
-    const heap = process.memoryUsage().heapUsed;
-    if (heap > peakHeap) peakHeap = heap;
-    return heap;
+    const { heapUsed, rss } = process.memoryUsage();
+    if (heapUsed > peakHeap) peakHeap = heapUsed;
+    if (!saving && rss > peakRssBeforeSave) peakRssBeforeSave = rss;
+    return heapUsed;
   };
   const timer = setInterval(sample, SAMPLE_INTERVAL_MS);
   timer.unref();
@@ -58,6 +63,8 @@ async function main(): Promise<void> {
       // Promise continuations alone never let the timer run, so sample here as well.
       if (done % 250 === 0) sample();
       if (total > 0 && done % Math.max(1, Math.floor(total / 10)) === 0) heapByProgress.push(sample());
+      // What follows the last message is the final save.
+      if (done === total) saving = true;
     },
   });
   const wallMs = performance.now() - started;
@@ -70,6 +77,7 @@ async function main(): Promise<void> {
     wallMs,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     peakHeapBytes: peakHeap,
+    peakRssBeforeSaveBytes: peakRssBeforeSave,
     heapByProgress,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -293,11 +293,12 @@ function printLocal(local: Record<string, LocalResult>): void {
     whole(result.messagesPerSecond),
     fixed(result.msPerMessage, 3),
     whole(result.peakRssBytes / 2 ** 20),
+    whole(result.peakRssBeforeSaveBytes / 2 ** 20),
     whole(result.peakHeapBytes / 2 ** 20),
     fixed(result.mboxBytes / 2 ** 20, 1),
   ]);
   console.log('\nLocal runtime: runLocal over one mbox file read as a stream (child process)');
-  console.log(table(['workload', 'msgs', 'seconds', 'msgs/s', 'ms/msg', 'peak RSS MB', 'peak heap MB', 'mbox MB'], rows));
+  console.log(table(['workload', 'msgs', 'seconds', 'msgs/s', 'ms/msg', 'peak RSS MB', 'RSS before save MB', 'peak heap MB', 'mbox MB'], rows));
 }
 
 /** The commit the bench ran on and the src files that differed from it, read with git. */
