@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MailboxError, openMailbox, parseMailDate } from '../src/node/mailbox';
+import { maildirDeliveryTime, MailboxError, openMailbox, parseMailDate, postmarkDate } from '../src/node/mailbox';
 import type { MailboxSource } from '../src/node/mailbox';
 import type { InboundMail } from '../src/core/ports';
 import { hasShared, sharedMissingNote, sharedPath } from './shared';
@@ -112,6 +112,17 @@ describe('openMailbox folder', () => {
 
     expect(subjects(messages)).toEqual(['jan 1', 'jan 5', 'undated', 'invalid date']);
     expect(messages[2]?.date).toBeUndefined();
+  });
+
+  it('dates an undated file by its envelope line', async () => {
+    const path = await folder('folder-envelope-date', {
+      'a.box': `From someone@example.org  Tue Jan  2 10:00:00 2024\n${mail('enveloped', null)}`,
+      'b.eml': mail('dated', 'Mon, 01 Jan 2024 10:00:00 +0000'),
+    });
+    const messages = await collect(await openMailbox(path));
+
+    expect(subjects(messages)).toEqual(['dated', 'enveloped']);
+    expect(messages[1]?.date).toBe('2024-01-02T10:00:00.000Z');
   });
 
   it('orders messages with equal dates by file name', async () => {
@@ -262,8 +273,27 @@ describe('openMailbox mbox', () => {
     await writeFile(path, mbox([undated, dated]));
     const messages = await collect(await openMailbox(path));
 
-    expect(subjects(messages)).toEqual(['undated', 'dated']);
-    expect(messages[0]?.date).toBeUndefined();
+    // Without a Date header, the postmark's delivery time dates the message, not the body line.
+    expect(subjects(messages)).toEqual(['dated', 'undated']);
+    expect(messages[1]?.date).toBe('2024-01-20T14:42:09.000Z');
+  });
+
+  it('dates a message without a Date header by its postmark', async () => {
+    const entries = [
+      `From a@example.org Tue Jan  2 10:00:00 2024\n${mail('second', 'Tue, 02 Jan 2024 10:00:00 +0000')}\n`,
+      `From b@example.org Mon Jan  1 09:00:00 2024\n${mail('undated', null)}\n`,
+      `From c@example.org Wed Jan  3 10:00:00 2024\n${mail('third', null)}\n`,
+    ];
+    const path = join(root, 'postmark-dates.mbox');
+    await writeFile(path, entries.join(''));
+    const messages = await collect(await openMailbox(path));
+
+    expect(subjects(messages)).toEqual(['undated', 'second', 'third']);
+    expect(messages.map((message) => message.date)).toEqual([
+      '2024-01-01T09:00:00.000Z',
+      '2024-01-02T10:00:00.000Z',
+      '2024-01-03T10:00:00.000Z',
+    ]);
   });
 
   it('reads a Takeout message with Gmail headers', async () => {
@@ -324,6 +354,17 @@ describe('openMailbox Maildir', () => {
     ]);
   });
 
+  it('dates a message without a Date header by its delivery time', async () => {
+    const path = await folder('maildir-undated', {
+      'cur/1704103200.M1P1.host:2,S': mail('undated', null),
+      'new/1704189600.M2P1.host': mail('dated', 'Mon, 01 Jan 2024 12:00:00 +0000'),
+    });
+    const messages = await collect(await openMailbox(path));
+
+    expect(subjects(messages)).toEqual(['undated', 'dated']);
+    expect(messages[0]?.date).toBe('2024-01-01T10:00:00.000Z');
+  });
+
   it('opens a Maildir without a tmp folder', async () => {
     const path = await folder('maildir-no-tmp', {
       'new/1.M1.host': mail('only', 'Mon, 01 Jan 2024 10:00:00 +0000'),
@@ -377,6 +418,38 @@ describe('parseMailDate', () => {
 
   it.each(['', 'yesterday', '0', '2024', 'Mon, 01 Jan 2024'])('rejects %j', (value) => {
     expect(parseMailDate(value)).toBeNull();
+  });
+});
+
+describe('postmarkDate', () => {
+  it.each([
+    ['From 1790383893830591938@xxx Sat Jan 20 14:42:09 +0000 2024', '2024-01-20T14:42:09.000Z'],
+    ['From someone@example.org  Mon Jan  1 10:00:00 2024', '2024-01-01T10:00:00.000Z'],
+    ['From someone@example.org Mon Jan  1 10:00 2024\r', '2024-01-01T10:00:00.000Z'],
+    ['From someone@example.org Mon Jan  1 11:00:00 2024 +0100', '2024-01-01T10:00:00.000Z'],
+    ['From someone@example.org Mon Jan  1 05:00:00 -0500 2024', '2024-01-01T10:00:00.000Z'],
+  ])('reads %j', (line, expected) => {
+    expect(new Date(postmarkDate(line)!).toISOString()).toBe(expected);
+  });
+
+  it.each([
+    'From someone@example.org',
+    'From the start of the body',
+    'From someone@example.org Mon Jan 32 10:00:00 2024',
+    'From someone@example.org Mon Jan  1 25:00:00 2024',
+    'Date: Mon, 01 Jan 2024 10:00:00 +0000',
+  ])('rejects %j', (line) => {
+    expect(postmarkDate(line)).toBeNull();
+  });
+});
+
+describe('maildirDeliveryTime', () => {
+  it('reads the seconds that start a unique name', () => {
+    expect(maildirDeliveryTime('1704103200.M1P1.host')).toBe(Date.UTC(2024, 0, 1, 10));
+  });
+
+  it.each(['1.M1.host', 'msg-0001', '', '17041032000000.M1.host'])('rejects %j', (name) => {
+    expect(maildirDeliveryTime(name)).toBeNull();
   });
 });
 

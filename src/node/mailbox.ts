@@ -1,10 +1,11 @@
 /**
  * Local mailboxes for the Node runtime: a folder of .eml or .box files, an mbox file (the
- * Google Takeout export) or a Maildir. Each source lists its messages in Date header order.
+ * Google Takeout export) or a Maildir. Each source lists its messages in date order: by the
+ * Date header, or else by the delivery time that the mailbox stores.
  *
  * An mbox is indexed in one streaming pass that keeps only the offset, length and date of each
- * message, and each message is read back by offset when it is processed, so memory stays flat
- * however large the export is.
+ * message (24 bytes), and each message is read back by offset when it is processed, so no
+ * message stays in memory.
  */
 import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -17,7 +18,7 @@ export type MailboxKind = 'folder' | 'mbox' | 'maildir';
 export interface MailboxSource {
   kind: MailboxKind;
   count: number;
-  /** Messages in Date header order. Each call starts a new pass over the mailbox. */
+  /** Messages in date order. Each call starts a new pass over the mailbox. */
   messages(): AsyncIterable<InboundMail>;
 }
 
@@ -50,6 +51,39 @@ const POSTMARK = new RegExp(
   '^From \\S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) +' +
     '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\\d{1,2} +\\d{1,2}:\\d{2}',
 );
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The date of a postmark: month, day, time, then the year with a zone before or after it. */
+const POSTMARK_DATE = new RegExp(
+  '^From \\S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(' + MONTHS.join('|') + ') +(\\d{1,2}) +' +
+    '(\\d{1,2}):(\\d{2})(?::(\\d{2}))?(?: +([+-]\\d{4}))? +(\\d{4})(?: +([+-]\\d{4}))?(?:\\s|$)',
+);
+
+/**
+ * Returns the delivery time of an mbox postmark line in epoch ms, or null when the line has none.
+ * A postmark without a zone is read as UTC; Google Takeout writes `+0000` before the year.
+ */
+export function postmarkDate(line: string): number | null {
+  const match = POSTMARK_DATE.exec(line);
+  if (match === null) return null;
+  const [, month, day, hour, minute, second, zoneBefore, year, zoneAfter] = match;
+  const zone = zoneBefore ?? zoneAfter ?? '+0000';
+  const offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)));
+  const parts = [Number(day), Number(hour), Number(minute), Number(second ?? 0)];
+  if (parts[0]! < 1 || parts[0]! > 31 || parts[1]! > 23 || parts[2]! > 59 || parts[3]! > 60) return null;
+  const utc = Date.UTC(Number(year), MONTHS.indexOf(month!), ...(parts as [number, number, number, number]));
+  return utc - offsetMinutes * 60_000;
+}
+
+/**
+ * Returns the delivery time that starts a Maildir unique name (seconds since the epoch, as the
+ * Maildir specification has it) in epoch ms, or null when the name does not start with one.
+ */
+export function maildirDeliveryTime(uniqueName: string): number | null {
+  const match = /^(\d{9,10})\./.exec(uniqueName);
+  return match === null ? null : Number(match[1]) * 1000;
+}
 
 /**
  * Opens the mailbox at `path`. Throws MailboxError when the path does not exist, cannot be read
@@ -97,14 +131,17 @@ async function isDirectory(path: string): Promise<boolean> {
 // Ordering
 
 interface Indexed {
-  /** Milliseconds since the epoch from the Date header, or null when missing or invalid. */
+  /**
+   * Milliseconds since the epoch from the Date header, or else from the delivery time that the
+   * mailbox stores (postmark, Maildir name). Null when there is neither.
+   */
   date: number | null;
 }
 
 /**
- * Returns the indexes of `count` messages in Date header order, keeping file order for equal
- * dates. A message without a valid date takes the date of the message before it in file
- * order, so it stays next to that message.
+ * Returns the indexes of `count` messages in date order, keeping file order for equal dates. A
+ * message without a date takes the date of the message before it in file order, so it stays
+ * next to that message.
  */
 function dateOrder(count: number, dateAt: (index: number) => number | null): Uint32Array {
   const keys = new Float64Array(count);
@@ -239,20 +276,32 @@ async function openMaildir(root: string): Promise<MailboxSource> {
   // Maildir unique names start with the delivery time in seconds, so name order is close to
   // delivery order.
   found.sort((a, b) => a.sourceId.localeCompare(b.sourceId, 'en', { numeric: true }));
-  return fileSource('maildir', await indexFiles(found));
+  return fileSource('maildir', await indexFiles(found, maildirDeliveryTime));
 }
 
-async function indexFiles(files: { path: string; sourceId: string }[]): Promise<FileEntry[]> {
+/**
+ * Reads each file's date: its Date header, else the date of a postmark line that starts it,
+ * else `deliveryTime` of its id.
+ */
+async function indexFiles(
+  files: { path: string; sourceId: string }[],
+  deliveryTime: (sourceId: string) => number | null = () => null,
+): Promise<FileEntry[]> {
   const entries: FileEntry[] = [];
   for (let start = 0; start < files.length; start += READ_CONCURRENCY) {
     const batch = files.slice(start, start + READ_CONCURRENCY);
-    const dates = await Promise.all(batch.map((file) => readFileDate(file.path)));
+    const dates = await Promise.all(
+      batch.map(async (file) => (await readFileDate(file.path)) ?? deliveryTime(file.sourceId)),
+    );
     batch.forEach((file, index) => entries.push({ ...file, date: dates[index] ?? null }));
   }
   return sortByDate(entries);
 }
 
-/** Reads the Date header from the first 64 KiB of a message file. */
+/**
+ * Reads the Date header from the first 64 KiB of a message file, or else the date of a postmark
+ * line that starts the file.
+ */
 async function readFileDate(path: string): Promise<number | null> {
   let handle;
   try {
@@ -263,12 +312,13 @@ async function readFileDate(path: string): Promise<number | null> {
   try {
     const buffer = Buffer.alloc(HEADER_READ_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, HEADER_READ_BYTES, 0);
+    const lines = buffer.toString('latin1', 0, bytesRead).split('\n');
     const scanner = new DateHeaderScanner();
-    for (const line of buffer.toString('latin1', 0, bytesRead).split('\n')) {
+    for (const line of lines) {
       scanner.feed(line);
       if (scanner.done) break;
     }
-    return scanner.date;
+    return scanner.date ?? postmarkDate(lines[0]!);
   } finally {
     await handle.close();
   }
@@ -317,7 +367,7 @@ class MboxIndex {
   private offsets = new Float64Array(1024);
   /** Bytes up to the next separator line or the end of the file. */
   private lengths = new Float64Array(1024);
-  /** Date header in epoch ms, NaN when missing or invalid. */
+  /** Date of each message in epoch ms, as Indexed has it, NaN for null. */
   private dates = new Float64Array(1024);
 
   add(offset: number, length: number, date: number | null): void {
@@ -419,7 +469,8 @@ async function checkMboxStart(path: string, size: number): Promise<void> {
 }
 
 /**
- * Streams the mbox once and returns where each message starts and ends and its Date header.
+ * Streams the mbox once and returns where each message starts and ends and its date: the Date
+ * header, or else the postmark's delivery time.
  *
  * A line starting with `From ` separates messages when it is the first line of the file, when
  * the line before it is blank, or when it is a standard postmark. A `From ` line in a body is
@@ -427,20 +478,20 @@ async function checkMboxStart(path: string, size: number): Promise<void> {
  */
 async function indexMbox(path: string): Promise<MboxIndex> {
   const index = new MboxIndex();
-  let current: { offset: number; scanner: DateHeaderScanner } | null = null;
+  let current: { offset: number; scanner: DateHeaderScanner; delivered: number | null } | null = null;
   let previousBlank = false;
 
   const finish = (end: number): void => {
     if (current === null) return;
-    const { offset, scanner } = current;
-    index.add(offset, end - offset, scanner.date);
+    const { offset, scanner, delivered } = current;
+    index.add(offset, end - offset, scanner.date ?? delivered);
   };
 
   const handleLine = (start: number, head: string): void => {
     const blank = head === '' || head === '\r';
     if (head.startsWith('From ') && (start === 0 || previousBlank || POSTMARK.test(head))) {
       finish(start);
-      current = { offset: start, scanner: new DateHeaderScanner() };
+      current = { offset: start, scanner: new DateHeaderScanner(), delivered: postmarkDate(head) };
     } else if (current !== null && !current.scanner.done) {
       current.scanner.feed(head);
     }
