@@ -14,7 +14,10 @@ export interface InboundMail {
   /** Gmail thread id of the support mailbox, '' when the mailbox has no threads. */
   threadId: string;
   raw: Uint8Array | string;
-  /** Date header as ISO 8601 when the source read it, for ordering several mailboxes. */
+  /**
+   * ISO 8601 time when the source has one: the Date header, or else the delivery time that the
+   * mailbox stores. It orders several mailboxes, and dates a message whose Date header is missing.
+   */
   date?: string;
 }
 

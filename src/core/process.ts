@@ -183,12 +183,16 @@ export class Run {
     return this.deps.clock.now().toISOString();
   }
 
-  /** Time of the message being planned: its Date header, unless missing or in the future. */
+  /**
+   * Time of the message being planned: its Date header, or else the time its mailbox gives it,
+   * unless missing or in the future.
+   */
   private eventTime = '';
 
-  private messageTime(parsed: ParsedMessage): string {
+  private messageTime(parsed: ParsedMessage, mail: InboundMail): string {
     const now = this.now();
-    return parsed.date !== '' && parsed.date <= now ? parsed.date : now;
+    const date = parsed.date || mail.date || '';
+    return date !== '' && date <= now ? date : now;
   }
 
   /**
@@ -425,7 +429,7 @@ export class Run {
       signer: this.deps.signer,
       lookup: desk.lookup(),
     });
-    this.eventTime = this.messageTime(parsed);
+    this.eventTime = this.messageTime(parsed, mail);
     const time = this.eventTime;
     const author: Address = parsed.from ?? { name: '', email: '' };
     if (author.email.length > ADDRESS_LENGTH) {

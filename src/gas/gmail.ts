@@ -228,12 +228,16 @@ export function fetchRawBatch(ids: string[]): { mails: FetchedMail[]; gone: stri
     }
     if (status !== 200) throw restFailure(response, `Reading message ${id}`);
     const message = JSON.parse(response.getContentText()) as GoogleAppsScript.Gmail.Schema.Message;
+    // Gmail's internalDate is when Gmail accepted the message, which dates a message without a
+    // Date header.
+    const internalDate = Number(message.internalDate ?? 0);
     mails.push({
       sourceId: id,
       threadId: message.threadId ?? '',
       raw: bytesFromSigned(Utilities.base64DecodeWebSafe(String(message.raw ?? ''))),
-      internalDate: Number(message.internalDate ?? 0),
+      internalDate,
       labelIds: message.labelIds ?? [],
+      ...(internalDate > 0 ? { date: new Date(internalDate).toISOString() } : {}),
     });
   });
   return { mails, gone };

@@ -716,6 +716,22 @@ describe('message that cannot be parsed', () => {
   });
 });
 
+describe('message without a Date header', () => {
+  it('is dated when Gmail received it', async () => {
+    const project = await desk();
+    const { gas } = project;
+    await project.processInbox();
+    const received = new Date(gas.clock.now() - 2 * 60 * 60 * 1000);
+    gas.mailbox.deliver(
+      `From: someone@customer.example\r\nTo: ${SUPPORT}\r\nSubject: undated\r\nMessage-ID: <undated@customer.example>\r\n\r\nHello\r\n`,
+      { date: received },
+    );
+
+    expect(await project.processInbox()).toMatchObject({ status: 'done', handled: 1 });
+    expect(readTickets(gas)[0]?.created).toBe(received.toISOString());
+  });
+});
+
 describe('Sheet cells', () => {
   it('keeps number- and date-like text as text', async () => {
     const project = await desk();
