@@ -298,7 +298,18 @@ function printLocal(local: Record<string, LocalResult>): void {
     fixed(result.mboxBytes / 2 ** 20, 1),
   ]);
   console.log('\nLocal runtime: runLocal over one mbox file read as a stream (child process)');
-  console.log(table(['workload', 'msgs', 'seconds', 'msgs/s', 'ms/msg', 'peak RSS MB', 'RSS before save MB', 'peak heap MB', 'mbox MB'], rows));
+  const headers = [
+    'workload',
+    'msgs',
+    'seconds',
+    'msgs/s',
+    'ms/msg',
+    'peak RSS MB',
+    'RSS before save MB',
+    'peak heap MB',
+    'mbox MB',
+  ];
+  console.log(table(headers, rows));
 }
 
 /** The commit the bench ran on and the src files that differed from it, read with git. */

@@ -149,11 +149,19 @@ export function evaluateTargets(input: TargetInput): Target[] {
     targets.push({
       name: 'Local runtime at 100k within 1.5x of 10k (time per message, peak memory)',
       pass: timeRatio <= 1.5 && memoryRatio <= 1.5,
-      value: `ms/msg ${fixed(small.msPerMessage, 3)} -> ${fixed(large.msPerMessage, 3)} (${fixed(timeRatio)}x); peak RSS ${whole(small.peakRssBytes / 2 ** 20)} -> ${whole(large.peakRssBytes / 2 ** 20)} MB (${fixed(memoryRatio)}x); before the final save ${whole(small.peakRssBeforeSaveBytes / 2 ** 20)} -> ${whole(large.peakRssBeforeSaveBytes / 2 ** 20)} MB (${fixed(beforeSaveRatio)}x)`,
+      value:
+        `ms/msg ${fixed(small.msPerMessage, 3)} -> ${fixed(large.msPerMessage, 3)} (${fixed(timeRatio)}x); ` +
+        `peak RSS ${megabytes(small.peakRssBytes)} -> ${megabytes(large.peakRssBytes)} MB (${fixed(memoryRatio)}x); ` +
+        `before the final save ${megabytes(small.peakRssBeforeSaveBytes)} -> ${megabytes(large.peakRssBeforeSaveBytes)} MB ` +
+        `(${fixed(beforeSaveRatio)}x)`,
     });
   }
 
   return targets;
+}
+
+function megabytes(bytes: number): string {
+  return whole(bytes / 2 ** 20);
 }
 
 export function formatTargets(targets: Target[]): string {

@@ -56,7 +56,7 @@ export interface TicketSummary {
   subject: string;
   assignee: string;
   followers: string[];
-  /** Messages the ticket received from customers and agents, comments included; plusdesk's own mail is not counted. */
+  /** Messages the ticket received from customers and agents, comments included, but not plusdesk's own mail. */
   messages: number;
   /** Message-IDs of those messages and of plusdesk's mail; empty when the run was asked for no details. */
   messageIds: string[];
@@ -285,7 +285,9 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
       addMessageId(message.ticket, message.messageId, false);
     }
     for (const outcome of drained.outcomes) {
-      if (outcome.state === 'processed' && outcome.outcome !== 'failed') addMessageId(outcome.ticket, outcome.messageId, true);
+      if (outcome.state === 'processed' && outcome.outcome !== 'failed') {
+        addMessageId(outcome.ticket, outcome.messageId, true);
+      }
       // Work queued in the sidebar is reported by the sidebar, not as mailbox messages.
       if (mail === null) continue;
       // A message quarantined by an earlier run counts as seen, and its file is already kept.

@@ -69,7 +69,8 @@ export function postmarkDate(line: string): number | null {
   if (match === null) return null;
   const [, month, day, hour, minute, second, zoneBefore, year, zoneAfter] = match;
   const zone = zoneBefore ?? zoneAfter ?? '+0000';
-  const offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)));
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const offsetMinutes = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)));
   const parts = [Number(day), Number(hour), Number(minute), Number(second ?? 0)];
   if (parts[0]! < 1 || parts[0]! > 31 || parts[1]! > 23 || parts[2]! > 59 || parts[3]! > 60) return null;
   const utc = Date.UTC(Number(year), MONTHS.indexOf(month!), ...(parts as [number, number, number, number]));
@@ -384,7 +385,11 @@ class MboxIndex {
 
   entry(index: number): { offset: number; length: number; date: number | null } {
     const date = this.dates[index]!;
-    return { offset: this.offsets[index]!, length: this.lengths[index]!, date: Number.isNaN(date) ? null : date };
+    return {
+      offset: this.offsets[index]!,
+      length: this.lengths[index]!,
+      date: Number.isNaN(date) ? null : date,
+    };
   }
 
   /** Returns the message indexes in date order, as dateOrder sorts them. */

@@ -60,7 +60,7 @@ const MAX_KEY_PART = 160;
 export class OutboxMailer implements Mailer {
   private readonly folder: string;
   private readonly unsavedFolder: string;
-  /** Key parts of the outbox's file names, read from the folder on first use, with this run's unsaved files. */
+  /** Key parts of the outbox's file names, read on first use, with this run's unsaved files. */
   private files: Set<string> | null = null;
   private nextSequence = 1;
   /** The last send, so that sends are numbered one after another. */
