@@ -12,12 +12,18 @@ import { defaultSettings } from '../src/core/sheet';
 import { runLocal, WORKBOOK_NAME } from '../src/node/local';
 import { listOutbox } from '../src/node/outbox';
 import { readWorkbook, WorkbookStore } from '../src/node/workbook';
-import { generateWorkload, mboxEntry } from '../bench/workload';
+import { generateWorkload, mboxEntry, type Workload } from '../bench/workload';
 
 const root = mkdtempSync(join(tmpdir(), 'plusdesk-staging-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const SUPPORT = 'support@example.com';
+
+/** Options of a local run over a bench workload, with a fixed clock. */
+function runOptions(workload: Workload) {
+  const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
+  return { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };
+}
 
 function row(index: number, fields: Partial<MessageRecord> = {}): MessageRecord {
   return {
@@ -78,8 +84,7 @@ describe('a long local run', () => {
   it('matches the workbook of short runs', async () => {
     const workload = generateWorkload({ messages: 2600, days: 2, seed: 11 });
     const entries = workload.messages.map(mboxEntry);
-    const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
-    const common = { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };
+    const common = runOptions(workload);
 
     // One mbox in one run: the run stages twice.
     const long = join(root, 'long');
@@ -111,8 +116,7 @@ describe('a long local run', () => {
 describe('a local run without details', () => {
   it('counts what it does not list', async () => {
     const workload = generateWorkload({ messages: 200, days: 1, seed: 13 });
-    const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
-    const common = { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };
+    const common = runOptions(workload);
     const mbox = join(root, 'details.mbox');
     writeFileSync(mbox, workload.messages.map(mboxEntry).join(''));
 
@@ -135,8 +139,7 @@ describe('a local run without details', () => {
 describe('a local run that dies before its save', () => {
   it('leaves no mail behind', async () => {
     const workload = generateWorkload({ messages: 40, days: 1, seed: 12 });
-    const clock = { now: () => new Date('2026-03-04T12:00:00.000Z') };
-    const common = { supportAddress: workload.supportAddress, secret: workload.secret, team: workload.agents, clock };
+    const common = runOptions(workload);
     const out = join(root, 'dies');
     const later = join(root, 'later.mbox');
     writeFileSync(later, workload.messages.slice(1).map(mboxEntry).join(''));
