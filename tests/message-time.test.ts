@@ -50,6 +50,12 @@ describe('message time', () => {
     expect(await createdTime(inbound(null))).toBe('2026-03-02T12:00:00.000Z');
   });
 
+  it("is the mailbox's time for a Date header days later", async () => {
+    const time = await createdTime(inbound('Fri, 01 Jan 2027 12:00:00 +0000', '2026-03-01T08:00:00.000Z'));
+
+    expect(time).toBe('2026-03-01T08:00:00.000Z');
+  });
+
   it('is the clock for a time in the future', async () => {
     expect(await createdTime(inbound(null, '2026-03-09T08:00:00.000Z'))).toBe('2026-03-02T12:00:00.000Z');
     expect(await createdTime(inbound('Mon, 09 Mar 2026 08:00:00 +0000'))).toBe('2026-03-02T12:00:00.000Z');

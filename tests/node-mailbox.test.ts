@@ -111,7 +111,8 @@ describe('openMailbox folder', () => {
     const messages = await collect(await openMailbox(path));
 
     expect(subjects(messages)).toEqual(['jan 1', 'jan 5', 'undated', 'invalid date']);
-    expect(messages[2]?.date).toBeUndefined();
+    expect(messages[2]?.date).toBe('2024-01-05T10:00:00.000Z');
+    expect(messages[3]?.date).toBe('2024-01-05T10:00:00.000Z');
   });
 
   it('dates an undated file by its envelope line', async () => {
@@ -278,6 +279,37 @@ describe('openMailbox mbox', () => {
     expect(messages[1]?.date).toBe('2024-01-20T14:42:09.000Z');
   });
 
+  it('leaves a first message without any date undated', async () => {
+    const entries = [
+      `From a@example.org\n${mail('undated', null)}\n`,
+      `From b@example.org Tue Jan  2 10:00:00 2024\n${mail('dated', null)}\n`,
+    ];
+    const path = join(root, 'first-undated.mbox');
+    await writeFile(path, entries.join(''));
+    const messages = await collect(await openMailbox(path));
+
+    expect(subjects(messages)).toEqual(['undated', 'dated']);
+    expect(messages.map((message) => message.date)).toEqual([undefined, '2024-01-02T10:00:00.000Z']);
+  });
+
+  it('dates a message by its postmark when its Date header is days later', async () => {
+    const entries = [
+      `From a@example.org Fri Jan  2 11:00:00 2026\n${mail('sender clock wrong', 'Fri, 01 Jan 2027 12:00:00 +0000')}\n`,
+      `From b@example.org Sat Jan  3 10:00:00 2026\n${mail('next day', 'Sat, 03 Jan 2026 10:00:00 +0000')}\n`,
+      `From c@example.org Sun Jan  4 10:00:00 2026\n${mail('hours ahead', 'Sun, 04 Jan 2026 20:00:00 +0000')}\n`,
+    ];
+    const path = join(root, 'late-header.mbox');
+    await writeFile(path, entries.join(''));
+    const messages = await collect(await openMailbox(path));
+
+    expect(subjects(messages)).toEqual(['sender clock wrong', 'next day', 'hours ahead']);
+    expect(messages.map((message) => message.date)).toEqual([
+      '2026-01-02T11:00:00.000Z',
+      '2026-01-03T10:00:00.000Z',
+      '2026-01-04T20:00:00.000Z',
+    ]);
+  });
+
   it('dates a message without a Date header by its postmark', async () => {
     const entries = [
       `From a@example.org Tue Jan  2 10:00:00 2024\n${mail('second', 'Tue, 02 Jan 2024 10:00:00 +0000')}\n`,
@@ -336,10 +368,11 @@ describe('openMailbox mbox', () => {
 describe('openMailbox Maildir', () => {
   it('reads cur and new in date order and skips tmp', async () => {
     const path = await folder('maildir', {
-      'cur/1700000002.M1P1.host:2,S': mail('read later', 'Wed, 03 Jan 2024 10:00:00 +0000'),
-      'new/1700000001.M2P1.host': mail('new earlier', 'Mon, 01 Jan 2024 10:00:00 +0000'),
-      'cur/1700000003.M3P1.host:2,RS': mail('read middle', 'Tue, 02 Jan 2024 10:00:00 +0000'),
-      'tmp/1700000004.M4P1.host': mail('still being written', 'Sun, 31 Dec 2023 10:00:00 +0000'),
+      // Delivered after they were written, in another order than their Date headers.
+      'cur/1704279600.M1P1.host:2,S': mail('read later', 'Wed, 03 Jan 2024 10:00:00 +0000'),
+      'new/1704362400.M2P1.host': mail('new earlier', 'Mon, 01 Jan 2024 10:00:00 +0000'),
+      'cur/1704193200.M3P1.host:2,RS': mail('read middle', 'Tue, 02 Jan 2024 10:00:00 +0000'),
+      'tmp/1704020400.M4P1.host': mail('still being written', 'Sun, 31 Dec 2023 10:00:00 +0000'),
     });
     const source = await openMailbox(path);
     const messages = await collect(source);
@@ -348,9 +381,9 @@ describe('openMailbox Maildir', () => {
     expect(source.count).toBe(3);
     expect(subjects(messages)).toEqual(['new earlier', 'read middle', 'read later']);
     expect(messages.map((message) => message.sourceId)).toEqual([
-      '1700000001.M2P1.host',
-      '1700000003.M3P1.host',
-      '1700000002.M1P1.host',
+      '1704362400.M2P1.host',
+      '1704193200.M3P1.host',
+      '1704279600.M1P1.host',
     ]);
   });
 
@@ -437,6 +470,9 @@ describe('postmarkDate', () => {
     'From the start of the body',
     'From someone@example.org Mon Jan 32 10:00:00 2024',
     'From someone@example.org Mon Jan  1 25:00:00 2024',
+    'From someone@example.org Tue Feb 31 10:00:00 2026',
+    'From someone@example.org Thu Jan  1 12:00:00 0099',
+    'From someone@example.org Wed Jan  7 10:00:00 UTC 2026',
     'Date: Mon, 01 Jan 2024 10:00:00 +0000',
   ])('rejects %j', (line) => {
     expect(postmarkDate(line)).toBeNull();

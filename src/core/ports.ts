@@ -15,8 +15,10 @@ export interface InboundMail {
   threadId: string;
   raw: Uint8Array | string;
   /**
-   * ISO 8601 time when the source has one: the Date header, or else the delivery time that the
-   * mailbox stores. It orders several mailboxes, and dates a message whose Date header is missing.
+   * ISO 8601 time when the source has one: the Date header or the delivery time that the mailbox
+   * stores, as messageDate picks them. A local mailbox gives a message with neither the time of
+   * the message before it. The time orders several mailboxes and, with the Date header, gives
+   * the message its time (see messageDate).
    */
   date?: string;
 }

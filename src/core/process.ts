@@ -18,6 +18,7 @@ import {
   type NotificationEvent,
 } from './compose';
 import { DIGEST_INTERVAL_MS, RecipientBudget } from './budget';
+import { epochOf, messageDate } from './dates';
 import { Desk } from './desk';
 import { hashKey } from './hash';
 import { isNoReplyAddress } from './loops';
@@ -184,15 +185,15 @@ export class Run {
   }
 
   /**
-   * Time of the message being planned: its Date header, or else the time its mailbox gives it,
-   * unless missing or in the future.
+   * Time of the message being planned: its Date header or the time its mailbox gives it, as
+   * messageDate picks them, or the clock when that is missing or in the future.
    */
   private eventTime = '';
 
   private messageTime(parsed: ParsedMessage, mail: InboundMail): string {
-    const now = this.now();
-    const date = parsed.date || mail.date || '';
-    return date !== '' && date <= now ? date : now;
+    const now = this.deps.clock.now().getTime();
+    const time = messageDate(epochOf(parsed.date), epochOf(mail.date));
+    return new Date(time !== null && time <= now ? time : now).toISOString();
   }
 
   /**

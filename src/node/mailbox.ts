@@ -1,7 +1,8 @@
 /**
  * Local mailboxes for the Node runtime: a folder of .eml or .box files, an mbox file (the
  * Google Takeout export) or a Maildir. Each source lists its messages in date order: by the
- * Date header, or else by the delivery time that the mailbox stores.
+ * Date header, or by the delivery time that the mailbox stores when the header is missing or
+ * days later than delivery.
  *
  * An mbox is indexed in one streaming pass that keeps only the offset, length and date of each
  * message (24 bytes), and each message is read back by offset when it is processed, so no
@@ -11,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, sep } from 'node:path';
+import { messageDate } from '../core/dates';
 import type { InboundMail } from '../core/ports';
 
 export type MailboxKind = 'folder' | 'mbox' | 'maildir';
@@ -61,7 +63,8 @@ const POSTMARK_DATE = new RegExp(
 );
 
 /**
- * Returns the delivery time of an mbox postmark line in epoch ms, or null when the line has none.
+ * Returns the delivery time of an mbox postmark line in epoch ms, or null when the line has none
+ * or its date is not a real one (Feb 31, a year before 1970).
  * A postmark without a zone is read as UTC; Google Takeout writes `+0000` before the year.
  */
 export function postmarkDate(line: string): number | null {
@@ -71,10 +74,18 @@ export function postmarkDate(line: string): number | null {
   const zone = zoneBefore ?? zoneAfter ?? '+0000';
   const sign = zone.startsWith('-') ? -1 : 1;
   const offsetMinutes = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)));
-  const parts = [Number(day), Number(hour), Number(minute), Number(second ?? 0)];
-  if (parts[0]! < 1 || parts[0]! > 31 || parts[1]! > 23 || parts[2]! > 59 || parts[3]! > 60) return null;
-  const utc = Date.UTC(Number(year), MONTHS.indexOf(month!), ...(parts as [number, number, number, number]));
-  return utc - offsetMinutes * 60_000;
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  date.setUTCFullYear(Number(year), MONTHS.indexOf(month!), Number(day));
+  date.setUTCHours(Number(hour), Number(minute), Number(second ?? 0));
+  // A field out of range (Feb 31, 25:00) rolls the date over, so the fields no longer match.
+  const valid =
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCDate() === Number(day) &&
+    date.getUTCHours() === Number(hour) &&
+    date.getUTCMinutes() === Number(minute) &&
+    Number(year) >= 1970;
+  return valid ? date.getTime() - offsetMinutes * 60_000 : null;
 }
 
 /**
@@ -133,32 +144,42 @@ async function isDirectory(path: string): Promise<boolean> {
 
 interface Indexed {
   /**
-   * Milliseconds since the epoch from the Date header, or else from the delivery time that the
-   * mailbox stores (postmark, Maildir name). Null when there is neither.
+   * Milliseconds since the epoch, as messageDate picks it from the Date header and the delivery
+   * time that the mailbox stores (postmark, Maildir name). Null when there is neither.
    */
   date: number | null;
 }
 
 /**
- * Returns the indexes of `count` messages in date order, keeping file order for equal dates. A
- * message without a date takes the date of the message before it in file order, so it stays
- * next to that message.
+ * Gives each message without a date (NaN) the date of the message before it in file order, so
+ * that it stays next to that message and is dated like it. Messages before the first date keep
+ * NaN, and the run dates them with its clock.
  */
-function dateOrder(count: number, dateAt: (index: number) => number | null): Uint32Array {
-  const keys = new Float64Array(count);
-  let previous = -Infinity;
-  for (let index = 0; index < count; index++) {
-    previous = dateAt(index) ?? previous;
-    keys[index] = previous;
+function fillMissingDates(dates: Float64Array): void {
+  let previous = Number.NaN;
+  for (let index = 0; index < dates.length; index++) {
+    if (Number.isNaN(dates[index]!)) dates[index] = previous;
+    else previous = dates[index]!;
   }
-  const order = new Uint32Array(count);
-  for (let index = 0; index < count; index++) order[index] = index;
-  // Two -Infinity keys subtract to NaN, which falls through to file order.
-  return order.sort((a, b) => keys[a]! - keys[b]! || a - b);
 }
 
+/** Returns the indexes of messages in date order, keeping file order for equal dates. NaN comes first. */
+function dateOrder(dates: Float64Array): Uint32Array {
+  const key = (index: number) => (Number.isNaN(dates[index]!) ? -Infinity : dates[index]!);
+  const order = new Uint32Array(dates.length);
+  for (let index = 0; index < order.length; index++) order[index] = index;
+  // Two -Infinity keys subtract to NaN, which falls through to file order.
+  return order.sort((a, b) => key(a) - key(b) || a - b);
+}
+
+/** Sorts entries by date after filling missing dates as fillMissingDates does. */
 function sortByDate<T extends Indexed>(entries: T[]): T[] {
-  return Array.from(dateOrder(entries.length, (index) => entries[index]!.date), (index) => entries[index]!);
+  const dates = Float64Array.from(entries, (entry) => entry.date ?? Number.NaN);
+  fillMissingDates(dates);
+  return Array.from(dateOrder(dates), (index) => {
+    const date = dates[index]!;
+    return { ...entries[index]!, date: Number.isNaN(date) ? null : date };
+  });
 }
 
 /** Parses an RFC 5322 Date header value. Returns null when it has no time or does not parse. */
@@ -281,8 +302,8 @@ async function openMaildir(root: string): Promise<MailboxSource> {
 }
 
 /**
- * Reads each file's date: its Date header, else the date of a postmark line that starts it,
- * else `deliveryTime` of its id.
+ * Reads each file's date: its Date header or its delivery time, as messageDate picks them. The
+ * delivery time is that of a postmark line that starts the file, else `deliveryTime` of its id.
  */
 async function indexFiles(
   files: { path: string; sourceId: string }[],
@@ -292,18 +313,18 @@ async function indexFiles(
   for (let start = 0; start < files.length; start += READ_CONCURRENCY) {
     const batch = files.slice(start, start + READ_CONCURRENCY);
     const dates = await Promise.all(
-      batch.map(async (file) => (await readFileDate(file.path)) ?? deliveryTime(file.sourceId)),
+      batch.map(async (file) => {
+        const { header, postmark } = await readFileDates(file.path);
+        return messageDate(header, postmark ?? deliveryTime(file.sourceId));
+      }),
     );
     batch.forEach((file, index) => entries.push({ ...file, date: dates[index] ?? null }));
   }
   return sortByDate(entries);
 }
 
-/**
- * Reads the Date header from the first 64 KiB of a message file, or else the date of a postmark
- * line that starts the file.
- */
-async function readFileDate(path: string): Promise<number | null> {
+/** Reads the Date header and the date of a starting postmark line from the first 64 KiB of a file. */
+async function readFileDates(path: string): Promise<{ header: number | null; postmark: number | null }> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -319,7 +340,7 @@ async function readFileDate(path: string): Promise<number | null> {
       scanner.feed(line);
       if (scanner.done) break;
     }
-    return scanner.date ?? postmarkDate(lines[0]!);
+    return { header: scanner.date, postmark: postmarkDate(lines[0]!) };
   } finally {
     await handle.close();
   }
@@ -392,9 +413,11 @@ class MboxIndex {
     };
   }
 
-  /** Returns the message indexes in date order, as dateOrder sorts them. */
+  /** Fills missing dates as fillMissingDates does and returns the message indexes in date order. */
   dateOrder(): Uint32Array {
-    return dateOrder(this.count, (index) => this.entry(index).date);
+    const dates = this.dates.subarray(0, this.count);
+    fillMissingDates(dates);
+    return dateOrder(dates);
   }
 }
 
@@ -474,8 +497,8 @@ async function checkMboxStart(path: string, size: number): Promise<void> {
 }
 
 /**
- * Streams the mbox once and returns where each message starts and ends and its date: the Date
- * header, or else the postmark's delivery time.
+ * Streams the mbox once and returns where each message starts and ends and its date, as
+ * messageDate picks it from the Date header and the postmark.
  *
  * A line starting with `From ` separates messages when it is the first line of the file, when
  * the line before it is blank, or when it is a standard postmark. A `From ` line in a body is
@@ -489,7 +512,7 @@ async function indexMbox(path: string): Promise<MboxIndex> {
   const finish = (end: number): void => {
     if (current === null) return;
     const { offset, scanner, delivered } = current;
-    index.add(offset, end - offset, scanner.date ?? delivered);
+    index.add(offset, end - offset, messageDate(scanner.date, delivered));
   };
 
   const handleLine = (start: number, head: string): void => {

@@ -1,0 +1,26 @@
+/**
+ * The time of an inbound message, from its Date header and the delivery time that its mailbox
+ * stores (Gmail's internalDate, an mbox postmark, a Maildir file name).
+ */
+
+/**
+ * How far a Date header may be after the delivery time. A message cannot be written after it
+ * arrived, so a later header comes from a wrong clock; a day allows for a wrong time zone.
+ */
+export const MAX_HEADER_AFTER_DELIVERY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Returns a message's time in epoch ms: its Date header, or else the delivery time when the
+ * header is missing or more than a day after delivery. Returns null when neither is known.
+ */
+export function messageDate(header: number | null, delivered: number | null): number | null {
+  if (header === null) return delivered;
+  if (delivered !== null && header - delivered > MAX_HEADER_AFTER_DELIVERY_MS) return delivered;
+  return header;
+}
+
+/** Returns an ISO 8601 time in epoch ms, or null when it is missing, empty or does not parse. */
+export function epochOf(iso: string | undefined): number | null {
+  const time = iso === undefined || iso === '' ? Number.NaN : Date.parse(iso);
+  return Number.isFinite(time) ? time : null;
+}
