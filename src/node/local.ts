@@ -279,11 +279,6 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   let duplicates = 0;
   const collect = (mail: InboundMail | null) => {
     const drained = run.drain();
-    for (const message of drained.sent) {
-      sent++;
-      if (details) outgoing.push(summarizeOutgoing(message));
-      addMessageId(message.ticket, message.messageId, false);
-    }
     for (const outcome of drained.outcomes) {
       if (outcome.state === 'processed' && outcome.outcome !== 'failed') {
         addMessageId(outcome.ticket, outcome.messageId, true);
@@ -308,6 +303,12 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
         mkdirSync(quarantine, { recursive: true });
         writeFileSync(join(quarantine, safeFileName(mail.sourceId)), mail.raw);
       }
+    }
+    // Sent mail after the message that caused it, in the order of the Messages tab.
+    for (const message of drained.sent) {
+      sent++;
+      if (details) outgoing.push(summarizeOutgoing(message));
+      addMessageId(message.ticket, message.messageId, false);
     }
   };
 
