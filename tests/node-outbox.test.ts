@@ -229,15 +229,20 @@ describe('OutboxMailer before the workbook is saved', () => {
     const encoded = outgoing('n42/ünï:*?');
     const long = outgoing(`n42-${'x'.repeat(400)}`);
     const longer = outgoing(`n42-${'x'.repeat(401)}`);
-    await mailer.send(encoded);
-    await mailer.send(long);
-    await mailer.send(longer);
-    const recorded = new Set([encoded.key, long.key]);
+    // Cut keys whose header is folded or written as encoded words.
+    const spaced = outgoing('long '.repeat(60));
+    const accented = outgoing('ü'.repeat(100));
+    const tailed = outgoing(`${'Z'.repeat(200)} tail`);
+    for (const message of [encoded, long, longer, spaced, accented, tailed]) await mailer.send(message);
+    const recorded = new Set([encoded.key, long.key, spaced.key, accented.key, tailed.key]);
     await mailer.settle((key) => recorded.has(key));
 
     expect(await outboxNames(dir)).toEqual([
       `0001-notification-42-${keyPart(encoded.key)}.eml`,
       `0002-notification-42-${keyPart(long.key)}.eml`,
+      `0004-notification-42-${keyPart(spaced.key)}.eml`,
+      `0005-notification-42-${keyPart(accented.key)}.eml`,
+      `0006-notification-42-${keyPart(tailed.key)}.eml`,
     ]);
     expect(await mailer.wasSent(longer)).toBe(false);
   });

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import PostalMime from 'postal-mime';
+import PostalMime, { decodeWords } from 'postal-mime';
 import type { Address as ParsedAddress } from 'postal-mime';
 import { toMime } from '../core/mime-writer';
 import type { Clock, Mailer } from '../core/ports';
@@ -163,9 +163,15 @@ function keyOfPart(part: string): string | null {
   }
 }
 
-/** Returns the X-Plusdesk-Key header of a raw message, or '' when it has none. */
+/**
+ * Returns the X-Plusdesk-Key header of a raw message, unfolded and decoded, or '' when it has
+ * none. `raw` is read as latin1, which keeps encoded words (the form of non-ASCII keys) intact.
+ */
 function keyHeader(raw: string): string {
-  return /^X-Plusdesk-Key:[ \t]*(\S+)/im.exec(raw)?.[1] ?? '';
+  const headerBlock = raw.split(/\r?\n\r?\n/, 1)[0]!;
+  const unfolded = headerBlock.replace(/\r?\n(?=[ \t])/g, '');
+  const value = /^X-Plusdesk-Key:[ \t]*(.*)$/im.exec(unfolded)?.[1]?.trim() ?? '';
+  return decodeWords(value);
 }
 
 interface OutboxFile {
