@@ -18,6 +18,7 @@ import PostalMime, { decodeWords } from 'postal-mime';
 import type { Attachment as PostalAttachment, Email, PostalMimeOptions } from 'postal-mime';
 import { convert as convertHtml } from 'html-to-text';
 import type { HtmlToTextOptions } from 'html-to-text';
+import { parseDateHeader } from './dates';
 import type { Address, Attachment, ParsedMessage } from './types';
 
 /** Raised for input that cannot be read as a message at all. `reason` describes the fault for a person. */
@@ -501,21 +502,12 @@ export function extractMessageIds(value: string): string[] {
     .filter((token) => token.includes('@'));
 }
 
-const MONTH_NAME = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i;
-
 /** Converts the Date header to ISO 8601, or to '' when it is missing or not a date. */
 function parseMailDate(value: string, warnings: string[]): string {
   const trimmed = value.trim();
   if (!trimmed) return '';
-
-  const withoutComments = trimmed.replace(/\([^()]*\)/g, ' ').trim();
-  const looksLikeDate = MONTH_NAME.test(withoutComments) || /\d{4}-\d\d-\d\d/.test(withoutComments);
-  if (looksLikeDate) {
-    for (const candidate of [trimmed, withoutComments]) {
-      const time = Date.parse(candidate);
-      if (!Number.isNaN(time)) return new Date(time).toISOString();
-    }
-  }
+  const time = parseDateHeader(trimmed);
+  if (time !== null) return new Date(time).toISOString();
   warnings.push(`invalid Date header ${JSON.stringify(trimmed.slice(0, 100))}`);
   return '';
 }

@@ -15,10 +15,10 @@ export interface InboundMail {
   threadId: string;
   raw: Uint8Array | string;
   /**
-   * ISO 8601 time when the source has one: the Date header or the delivery time that the mailbox
-   * stores, as messageDate picks them. A local mailbox gives a message with neither the time of
-   * the message before it. The time orders several mailboxes and, with the Date header, gives
-   * the message its time (see messageDate).
+   * ISO 8601 time by which the source orders the message: the delivery time that the mailbox
+   * stores (Gmail's internalDate, an mbox postmark, a Maildir name), or else the Date header. A
+   * local mailbox gives a message with neither the time of the message before it. With the Date
+   * header, it gives the message its recorded time (see messageDate).
    */
   date?: string;
 }

@@ -1,8 +1,8 @@
 /**
  * Local mailboxes for the Node runtime: a folder of .eml or .box files, an mbox file (the
- * Google Takeout export) or a Maildir. Each source lists its messages in date order: by the
- * Date header, or by the delivery time that the mailbox stores when the header is missing or
- * days later than delivery.
+ * Google Takeout export) or a Maildir. Each source lists its messages in delivery order: by the
+ * delivery time that the mailbox stores (mbox postmark, Maildir name), or else by the Date
+ * header.
  *
  * An mbox is indexed in one streaming pass that keeps only the offset, length and date of each
  * message (24 bytes), and each message is read back by offset when it is processed, so no
@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, sep } from 'node:path';
-import { messageDate } from '../core/dates';
+import { parseDateHeader } from '../core/dates';
 import type { InboundMail } from '../core/ports';
 
 export type MailboxKind = 'folder' | 'mbox' | 'maildir';
@@ -20,7 +20,7 @@ export type MailboxKind = 'folder' | 'mbox' | 'maildir';
 export interface MailboxSource {
   kind: MailboxKind;
   count: number;
-  /** Messages in date order. Each call starts a new pass over the mailbox. */
+  /** Messages in delivery order, as Indexed describes it. Each call starts a new pass over the mailbox. */
   messages(): AsyncIterable<InboundMail>;
 }
 
@@ -36,8 +36,10 @@ const EXPECTED =
 /** File extensions of single messages in a folder mailbox, lower case. */
 const MESSAGE_EXTENSIONS = new Set(['.eml', '.box']);
 
-/** Bytes read from the start of a message file to find its Date header. */
-const HEADER_READ_BYTES = 64 * 1024;
+/** Bytes read at a time from a message file while its header block is scanned for the date. */
+const HEADER_READ_CHUNK = 64 * 1024;
+/** Bytes of a message file's header block read at most to find its Date header. */
+const HEADER_READ_LIMIT = 1024 * 1024;
 
 /** Characters kept from the start of each mbox line, which is enough for a Date header line. */
 const LINE_KEEP = 1024;
@@ -73,7 +75,11 @@ export function postmarkDate(line: string): number | null {
   const [, month, day, hour, minute, second, zoneBefore, year, zoneAfter] = match;
   const zone = zoneBefore ?? zoneAfter ?? '+0000';
   const sign = zone.startsWith('-') ? -1 : 1;
-  const offsetMinutes = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)));
+  const zoneHours = Number(zone.slice(1, 3));
+  const zoneMinutes = Number(zone.slice(3));
+  // Real offsets run from -12:00 to +14:00.
+  if (zoneHours > 14 || zoneMinutes > 59) return null;
+  const offsetMinutes = sign * (zoneHours * 60 + zoneMinutes);
   const date = new Date(0);
   // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
   date.setUTCFullYear(Number(year), MONTHS.indexOf(month!), Number(day));
@@ -88,13 +94,19 @@ export function postmarkDate(line: string): number | null {
   return valid ? date.getTime() - offsetMinutes * 60_000 : null;
 }
 
+/** 1995-01-01: Maildir unique names that start with an earlier number are not delivery times. */
+const MAILDIR_EPOCH = Date.UTC(1995, 0, 1);
+
 /**
  * Returns the delivery time that starts a Maildir unique name (seconds since the epoch, as the
  * Maildir specification has it) in epoch ms, or null when the name does not start with one.
  */
 export function maildirDeliveryTime(uniqueName: string): number | null {
   const match = /^(\d{9,10})\./.exec(uniqueName);
-  return match === null ? null : Number(match[1]) * 1000;
+  if (match === null) return null;
+  const time = Number(match[1]) * 1000;
+  // A number before Maildir existed is a name of another scheme, not a time.
+  return time >= MAILDIR_EPOCH ? time : null;
 }
 
 /**
@@ -144,8 +156,10 @@ async function isDirectory(path: string): Promise<boolean> {
 
 interface Indexed {
   /**
-   * Milliseconds since the epoch, as messageDate picks it from the Date header and the delivery
-   * time that the mailbox stores (postmark, Maildir name). Null when there is neither.
+   * Milliseconds since the epoch by which the message is sorted: the delivery time that the
+   * mailbox stores (postmark, Maildir name), or else the Date header. Null when there is neither.
+   * Delivery order comes first because a reply cannot arrive before the message it replies to,
+   * while a sender's clock can be wrong.
    */
   date: number | null;
 }
@@ -182,14 +196,6 @@ function sortByDate<T extends Indexed>(entries: T[]): T[] {
   });
 }
 
-/** Parses an RFC 5322 Date header value. Returns null when it has no time or does not parse. */
-export function parseMailDate(value: string | null): number | null {
-  if (value === null) return null;
-  const withoutComments = value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim();
-  if (!/\d{1,2}:\d{2}/.test(withoutComments)) return null;
-  const time = Date.parse(withoutComments);
-  return Number.isNaN(time) ? null : time;
-}
 
 function isoDate(date: number | null): string | undefined {
   return date === null ? undefined : new Date(date).toISOString();
@@ -221,7 +227,7 @@ class DateHeaderScanner {
   }
 
   get date(): number | null {
-    return parseMailDate(this.value);
+    return this.value === null ? null : parseDateHeader(this.value);
   }
 }
 
@@ -302,8 +308,8 @@ async function openMaildir(root: string): Promise<MailboxSource> {
 }
 
 /**
- * Reads each file's date: its Date header or its delivery time, as messageDate picks them. The
- * delivery time is that of a postmark line that starts the file, else `deliveryTime` of its id.
+ * Reads each file's date as Indexed describes it. The delivery time is that of a postmark line
+ * that starts the file, else `deliveryTime` of its id.
  */
 async function indexFiles(
   files: { path: string; sourceId: string }[],
@@ -315,7 +321,7 @@ async function indexFiles(
     const dates = await Promise.all(
       batch.map(async (file) => {
         const { header, postmark } = await readFileDates(file.path);
-        return messageDate(header, postmark ?? deliveryTime(file.sourceId));
+        return postmark ?? deliveryTime(file.sourceId) ?? header;
       }),
     );
     batch.forEach((file, index) => entries.push({ ...file, date: dates[index] ?? null }));
@@ -323,7 +329,10 @@ async function indexFiles(
   return sortByDate(entries);
 }
 
-/** Reads the Date header and the date of a starting postmark line from the first 64 KiB of a file. */
+/**
+ * Reads the Date header and the date of a starting postmark line from a file's header block,
+ * of which it reads at most HEADER_READ_LIMIT bytes.
+ */
 async function readFileDates(path: string): Promise<{ header: number | null; postmark: number | null }> {
   let handle;
   try {
@@ -332,15 +341,29 @@ async function readFileDates(path: string): Promise<{ header: number | null; pos
     throw mailboxError(path, error);
   }
   try {
-    const buffer = Buffer.alloc(HEADER_READ_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEADER_READ_BYTES, 0);
-    const lines = buffer.toString('latin1', 0, bytesRead).split('\n');
+    const buffer = Buffer.alloc(HEADER_READ_CHUNK);
     const scanner = new DateHeaderScanner();
-    for (const line of lines) {
-      scanner.feed(line);
-      if (scanner.done) break;
+    let firstLine: string | null = null;
+    let partial = '';
+    let position = 0;
+    while (!scanner.done && position < HEADER_READ_LIMIT) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) {
+        // The file ends without a newline, so its last line is complete.
+        scanner.feed(partial);
+        firstLine ??= partial;
+        break;
+      }
+      position += bytesRead;
+      const lines = (partial + buffer.toString('latin1', 0, bytesRead)).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        firstLine ??= line;
+        scanner.feed(line);
+        if (scanner.done) break;
+      }
     }
-    return { header: scanner.date, postmark: postmarkDate(lines[0]!) };
+    return { header: scanner.date, postmark: postmarkDate(firstLine ?? partial) };
   } finally {
     await handle.close();
   }
@@ -497,8 +520,8 @@ async function checkMboxStart(path: string, size: number): Promise<void> {
 }
 
 /**
- * Streams the mbox once and returns where each message starts and ends and its date, as
- * messageDate picks it from the Date header and the postmark.
+ * Streams the mbox once and returns where each message starts and ends and its date, as Indexed
+ * describes it.
  *
  * A line starting with `From ` separates messages when it is the first line of the file, when
  * the line before it is blank, or when it is a standard postmark. A `From ` line in a body is
@@ -512,7 +535,7 @@ async function indexMbox(path: string): Promise<MboxIndex> {
   const finish = (end: number): void => {
     if (current === null) return;
     const { offset, scanner, delivered } = current;
-    index.add(offset, end - offset, messageDate(scanner.date, delivered));
+    index.add(offset, end - offset, delivered ?? scanner.date);
   };
 
   const handleLine = (start: number, head: string): void => {
