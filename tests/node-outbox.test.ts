@@ -173,6 +173,12 @@ describe('OutboxMailer', () => {
     await expect(mailer.send(outgoing(''))).rejects.toThrow(/has no key/);
   });
 
+  it.each(['k\r\nend', 'k\u0000', 'k\u007f', 'a\uD800b', 'a\uDC00b'])('rejects the key %j', async (key) => {
+    const mailer = new OutboxMailer({ dir: freshDir(), clock });
+
+    await expect(mailer.send(outgoing(key))).rejects.toThrow(/is invalid: it contains a control character or an unpaired surrogate/);
+  });
+
   it('leaves no temporary files', async () => {
     const dir = freshDir();
     const mailer = new OutboxMailer({ dir, clock });

@@ -144,6 +144,13 @@ export function keyPart(key: string): string {
   if (key === '') {
     throw new Error('Outgoing message has no key, so the outbox cannot tell whether it was sent.');
   }
+  // The header carries the key back, and a header cannot hold control characters or an
+  // unpaired surrogate intact.
+  if (/[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(key)) {
+    throw new Error(
+      `Outgoing message key ${JSON.stringify(key.slice(0, 80))} is invalid: it contains a control character or an unpaired surrogate.`,
+    );
+  }
   const encoded = encodeURIComponent(key).replace(
     /[!'()*~]/g,
     (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
