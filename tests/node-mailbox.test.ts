@@ -297,12 +297,12 @@ describe('openMailbox mbox', () => {
     await writeFile(path, mbox([undated, dated], '\n', true, false));
     const messages = await collect(await openMailbox(path));
 
-    // The body's Date line would sort the undated message first and date it 2001.
+    // The body's Date line would date the undated message 2001, before the dated one.
     expect(subjects(messages)).toEqual(['undated', 'dated']);
-    expect(messages[0]?.date).toBeUndefined();
+    expect(messages[0]?.date).toBe('2024-01-01T10:00:00.000Z');
   });
 
-  it('leaves a first message without any date undated', async () => {
+  it('gives a first undated message the first date', async () => {
     const entries = [
       `From a@example.org\n${mail('undated', null)}\n`,
       `From b@example.org Tue Jan  2 10:00:00 2024\n${mail('dated', null)}\n`,
@@ -312,7 +312,7 @@ describe('openMailbox mbox', () => {
     const messages = await collect(await openMailbox(path));
 
     expect(subjects(messages)).toEqual(['undated', 'dated']);
-    expect(messages.map((message) => message.date)).toEqual([undefined, '2024-01-02T10:00:00.000Z']);
+    expect(messages.map((message) => message.date)).toEqual(['2024-01-02T10:00:00.000Z', '2024-01-02T10:00:00.000Z']);
   });
 
   it('orders by postmark over the Date header', async () => {

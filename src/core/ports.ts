@@ -17,7 +17,7 @@ export interface InboundMail {
   /**
    * ISO 8601 time by which the source orders the message: the delivery time that the mailbox
    * stores (Gmail's internalDate, an mbox postmark, a Maildir name), or else the Date header. A
-   * local mailbox gives a message with neither the time of the message before it. With the Date
+   * local mailbox gives a message with neither the time of a neighbour in its file. With the Date
    * header, it gives the message its recorded time (see messageDate).
    */
   date?: string;

@@ -166,8 +166,8 @@ interface Indexed {
 
 /**
  * Gives each message without a date (NaN) the date of the message before it in file order, so
- * that it stays next to that message and is dated like it. Messages before the first date keep
- * NaN, and the run dates them with its clock.
+ * that it stays next to that message and is dated like it. Messages before the first date take
+ * that first date. Only a mailbox without any date keeps NaN, and the run dates it with its clock.
  */
 function fillMissingDates(dates: Float64Array): void {
   let previous = Number.NaN;
@@ -175,6 +175,8 @@ function fillMissingDates(dates: Float64Array): void {
     if (Number.isNaN(dates[index]!)) dates[index] = previous;
     else previous = dates[index]!;
   }
+  const first = dates.findIndex((date) => !Number.isNaN(date));
+  if (first > 0) dates.fill(dates[first]!, 0, first);
 }
 
 /** Returns the indexes of messages in date order, keeping file order for equal dates. NaN comes first. */
