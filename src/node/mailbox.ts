@@ -98,8 +98,8 @@ export function postmarkDate(line: string): number | null {
 const MAILDIR_EPOCH = Date.UTC(1995, 0, 1);
 
 /**
- * Returns the delivery time that starts a Maildir unique name (seconds since the epoch, as the
- * Maildir specification has it) in epoch ms, or null when the name does not start with one.
+ * Returns the delivery time that starts a Maildir unique name (seconds since the epoch, as
+ * Maildir delivery agents name files) in epoch ms, or null when the name does not start with one.
  */
 export function maildirDeliveryTime(uniqueName: string): number | null {
   const match = /^(\d{9,10})\./.exec(uniqueName);
