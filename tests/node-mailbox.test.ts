@@ -199,6 +199,13 @@ function asctime(time: number): string {
   return `${weekday} ${month} ${day!.replace(/^0/, ' ')} ${clock} ${year}`;
 }
 
+/** Writes mbox entries to a file under the test folder and reads its messages. */
+async function readMbox(name: string, entries: string[]): Promise<InboundMail[]> {
+  const path = join(root, name);
+  await writeFile(path, entries.join(''));
+  return collect(await openMailbox(path));
+}
+
 describe('openMailbox mbox', () => {
   /**
    * Writes entries as an mbox: postmark, message with `From ` escaped, blank line. Each postmark
@@ -307,9 +314,7 @@ describe('openMailbox mbox', () => {
       `From a@example.org\n${mail('undated', null)}\n`,
       `From b@example.org Tue Jan  2 10:00:00 2024\n${mail('dated', null)}\n`,
     ];
-    const path = join(root, 'first-undated.mbox');
-    await writeFile(path, entries.join(''));
-    const messages = await collect(await openMailbox(path));
+    const messages = await readMbox('first-undated.mbox', entries);
 
     expect(subjects(messages)).toEqual(['undated', 'dated']);
     expect(messages.map((message) => message.date)).toEqual(['2024-01-02T10:00:00.000Z', '2024-01-02T10:00:00.000Z']);
@@ -321,9 +326,7 @@ describe('openMailbox mbox', () => {
       `From b@example.org Fri Jan  2 11:00:00 2026\n${mail('answer', 'Fri, 02 Jan 2026 11:00:00 +0000')}\n`,
       `From c@example.org Sat Jan  3 10:00:00 2026\n${mail('sender clock wrong', 'Fri, 01 Jan 2027 12:00:00 +0000')}\n`,
     ];
-    const path = join(root, 'late-header.mbox');
-    await writeFile(path, entries.join(''));
-    const messages = await collect(await openMailbox(path));
+    const messages = await readMbox('late-header.mbox', entries);
 
     expect(subjects(messages)).toEqual(['question', 'answer', 'sender clock wrong']);
     expect(messages.map((message) => message.date)).toEqual([
@@ -339,9 +342,7 @@ describe('openMailbox mbox', () => {
       `From b@example.org Mon Jan  1 09:00:00 2024\n${mail('undated', null)}\n`,
       `From c@example.org Wed Jan  3 10:00:00 2024\n${mail('third', null)}\n`,
     ];
-    const path = join(root, 'postmark-dates.mbox');
-    await writeFile(path, entries.join(''));
-    const messages = await collect(await openMailbox(path));
+    const messages = await readMbox('postmark-dates.mbox', entries);
 
     expect(subjects(messages)).toEqual(['undated', 'second', 'third']);
     expect(messages.map((message) => message.date)).toEqual([
