@@ -115,6 +115,17 @@ describe('plusdesk process', () => {
     expect(readdirSync(join(root, 'quarantine-desk', 'quarantine'))).toEqual(['bad-input_001.eml']);
   });
 
+  it('processes a quarantined message once fixed', async () => {
+    const inbox = mailbox('fixed-input', [eml(1), 'not a message\u0000\r\n']);
+    const args = ['process', inbox, '--out', join(root, 'fixed-desk'), '--team', 'alice@example.com'];
+    await plusdesk(...args);
+    writeFileSync(join(inbox, '001.eml'), eml(2));
+    const second = await plusdesk(...args);
+
+    expect(second.stdout).toContain('Processed 1 message(s), 1 already seen; sent 1; skipped or held 0.');
+    expect(second.stdout).toMatch(/^#2\s+open\s+customer2@customer\.example/m);
+  });
+
   it('keeps --support in place of a bad Settings address', async () => {
     const inbox = mailbox('support', [eml(1)]);
     const desk = join(root, 'support-desk');

@@ -93,9 +93,10 @@ export class Desk {
       this.ticketByMessageId.set(record.messageId, record.ticket);
     }
     if (record.key !== '') this.outgoingKeys.add(record.key);
-    const inbound = record.key === '' && record.state !== 'queued';
-    if (inbound && record.messageId !== '') this.seenMessageIds.add(record.messageId);
-    if (inbound && record.sourceId !== '') this.seenSources.add(record.sourceId);
+    // A quarantined message does not count as seen, so that a fixed copy of it is processed.
+    const seen = record.key === '' && record.state !== 'queued' && record.state !== 'quarantined';
+    if (seen && record.messageId !== '') this.seenMessageIds.add(record.messageId);
+    if (seen && record.sourceId !== '') this.seenSources.add(record.sourceId);
     if (record.state === 'held' && record.ticket !== null) {
       this.lastHeld.set(record.ticket, Math.max(this.lastHeld.get(record.ticket) ?? 0, timeOf(record)));
     }

@@ -211,10 +211,6 @@ export class Run {
     }
     const usable = parsed.messageId !== '' && parsed.messageId.length <= MESSAGE_ID_LENGTH;
     const messageId = usable ? parsed.messageId : fallbackMessageId(parsed);
-    if (this.desk.wasQuarantined(messageId, mail.sourceId)) {
-      this.quarantine(mail, messageId, 'quarantined by an earlier run');
-      return null;
-    }
     if (this.desk.hasSeen(messageId, mail.sourceId)) {
       this.outcomes.push({
         sourceId: mail.sourceId,
@@ -391,11 +387,13 @@ export class Run {
   }
 
   /**
-   * Records a message that cannot be processed. A message quarantined by an earlier run is
-   * reported again, so that adapters keep labelling it, but gets no second Messages row.
+   * Records a message that cannot be processed. A message quarantined by an earlier run is tried
+   * again, because it may have been fixed. When it fails again it is reported again, so that
+   * adapters keep labelling it, but gets no second Messages row.
    */
   private quarantine(mail: InboundMail, messageId: string, reason: string): void {
-    const seenBefore = this.desk.hasSeen(messageId, mail.sourceId);
+    const seenBefore =
+      this.desk.hasSeen(messageId, mail.sourceId) || this.desk.wasQuarantined(messageId, mail.sourceId);
     if (!seenBefore) {
       this.desk.append({
         time: this.now(),

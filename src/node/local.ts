@@ -286,7 +286,8 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
       }
       // Work queued in the sidebar is reported by the sidebar, not as mailbox messages.
       if (mail === null) continue;
-      // A message quarantined by an earlier run counts as seen, and its file is already kept.
+      // A message that fails again after an earlier run quarantined it counts as seen, and its
+      // file is already kept.
       if (outcome.seenBefore) {
         duplicates++;
         continue;
