@@ -4,6 +4,7 @@
  */
 import { normalizeEmail, subjectKey } from './address';
 import type { TicketLookup } from './classify';
+import { epochOf } from './dates';
 import { FingerprintMap, FingerprintSet } from './fingerprints';
 import type { DeskChanges, DeskSnapshot } from './ports';
 import type { Agent, MessageRecord, Settings, Ticket } from './types';
@@ -218,6 +219,5 @@ export class Desk {
 
 /** Returns a row's time in epoch ms, or 0 when it cannot be read, so that such a row counts as oldest. */
 function timeOf(record: MessageRecord): number {
-  const time = Date.parse(record.time);
-  return Number.isFinite(time) ? time : 0;
+  return epochOf(record.time) ?? 0;
 }
