@@ -3,7 +3,7 @@
  * in `DIR/plusdesk.xlsx`, write outgoing mail to `DIR/outbox/` and copy messages that could not
  * be processed to `DIR/quarantine/`.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Clock, InboundMail, Log } from '../core/ports';
 import { Run, type MessageOutcome, type SentMessage } from '../core/process';
@@ -11,7 +11,7 @@ import type { Agent, OutgoingMessage, Ticket } from '../core/types';
 import { openMailbox, type MailboxSource } from './mailbox';
 import { OutboxMailer } from './outbox';
 import { hmacSigner, loadSecret, SECRET_FILE } from './secret';
-import { WorkbookStore } from './workbook';
+import { removeStoppedSaves, WorkbookStore } from './workbook';
 
 export interface LocalRunOptions {
   mailboxes: string[];
@@ -235,11 +235,8 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
   }
   const signer = hmacSigner(loadSecret(options.out, options.secret));
 
-  // A stopped workbook save leaves its temporary file behind. No save is running, because this
-  // run has the lock.
-  for (const name of readdirSync(options.out)) {
-    if (name.startsWith(`.${WORKBOOK_NAME}.`) && name.endsWith('.tmp')) rmSync(join(options.out, name), { force: true });
-  }
+  // No save of the workbook is running, because this run has the lock.
+  removeStoppedSaves(workbook);
   const isNew = !existsSync(workbook);
   const run = await Run.start({ store, mailer, signer, clock, log });
   if (run.state.team.every((agent) => !agent.active)) {

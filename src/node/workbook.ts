@@ -7,7 +7,7 @@
  * streamed (exceljs 4.4.0, Node 20).
  */
 import { once, type EventEmitter } from 'node:events';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -329,6 +329,23 @@ interface WorkbookContent extends Omit<DeskSnapshot, 'messages'> {
   messages: Iterable<MessageRecord>;
 }
 
+/** Start of the names of the temporary files that saves of `path` write in its folder. */
+function temporaryPrefix(path: string): string {
+  return `.${basename(path)}.`;
+}
+
+/**
+ * Removes the temporary files that stopped saves of `path` left behind. Call it only while no
+ * save of `path` runs, such as under the output folder's lock.
+ */
+export function removeStoppedSaves(path: string): void {
+  const folder = dirname(path);
+  if (!existsSync(folder)) return;
+  for (const name of readdirSync(folder)) {
+    if (name.startsWith(temporaryPrefix(path)) && name.endsWith('.tmp')) rmSync(join(folder, name), { force: true });
+  }
+}
+
 /** Writes `snapshot` to `path` through a temporary file in the same folder, then renames it. */
 export function writeWorkbook(path: string, snapshot: DeskSnapshot): Promise<void> {
   return writeTabs(path, snapshot);
@@ -340,7 +357,7 @@ const ROWS_PER_PAUSE = 2000;
 async function writeTabs(path: string, content: WorkbookContent): Promise<void> {
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const temporary = join(folder, `${temporaryPrefix(path)}${process.pid}.${Date.now()}.tmp`);
   try {
     const output = createWriteStream(temporary);
     const closed = once(output, 'close');
