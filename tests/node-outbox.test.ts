@@ -251,6 +251,7 @@ describe('OutboxMailer before the workbook is saved', () => {
       `0006-notification-42-${keyPart(tailed.key)}.eml`,
     ]);
     expect(await mailer.wasSent(longer)).toBe(false);
+    expect((await listOutbox(dir)).map((entry) => entry.key)).toEqual([encoded.key, long.key, spaced.key, accented.key, tailed.key]);
   });
 });
 

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PostalMime, { decodeWords } from 'postal-mime';
-import type { Address as ParsedAddress } from 'postal-mime';
+import type { Email, Address as ParsedAddress } from 'postal-mime';
 import { toMime } from '../core/mime-writer';
 import type { Clock, Mailer } from '../core/ports';
 import type { Address, OutgoingMessage } from '../core/types';
@@ -80,7 +80,7 @@ export class OutboxMailer implements Mailer {
     await this.sending;
     for (const file of await outboxFiles(this.unsavedFolder)) {
       const path = join(this.unsavedFolder, file.name);
-      const key = keyOfPart(file.keyPart) ?? keyHeader(await readFile(path, 'latin1'));
+      const key = keyOfPart(file.keyPart) ?? keyOf(await PostalMime.parse(await readFile(path)));
       if (key !== '' && recorded(key)) await rename(path, join(this.folder, file.name));
     }
     // What is left was never recorded, or is a file that a dead run did not finish writing.
@@ -171,14 +171,12 @@ function keyOfPart(part: string): string | null {
 }
 
 /**
- * Returns the X-Plusdesk-Key header of a raw message, unfolded and decoded, or '' when it has
- * none. `raw` is read as latin1, which keeps encoded words (the form of non-ASCII keys) intact.
+ * Returns the X-Plusdesk-Key header of a parsed message, or '' when it has none. A long or
+ * non-ASCII key is written as encoded words, which are decoded here.
  */
-function keyHeader(raw: string): string {
-  const headerBlock = raw.split(/\r?\n\r?\n/, 1)[0]!;
-  const unfolded = headerBlock.replace(/\r?\n(?=[ \t])/g, '');
-  const value = /^X-Plusdesk-Key:[ \t]*(.*)$/im.exec(unfolded)?.[1]?.trim() ?? '';
-  return decodeWords(value);
+function keyOf(email: Email): string {
+  const value = email.headers.find((header) => header.key === 'x-plusdesk-key')?.value ?? '';
+  return decodeWords(value.trim());
 }
 
 interface OutboxFile {
@@ -231,7 +229,7 @@ export async function listOutbox(dir: string): Promise<OutboxEntry[]> {
       sequence: file.sequence,
       kind: file.kind,
       ticket: file.ticket,
-      key: headers['x-plusdesk-key']?.[0] ?? '',
+      key: keyOf(email),
       headers,
       from: email.from === undefined ? null : (mailboxes([email.from])[0] ?? null),
       to: mailboxes(email.to),
