@@ -23,7 +23,7 @@ function inbound(date: string | null, mailboxDate?: string): InboundMail {
   };
 }
 
-/** Processes one message with the clock at 2026-03-02 12:00 UTC; returns its ticket's created time. */
+/** Processes one message with the clock at 2026-03-02 12:00 UTC and returns its ticket's created time. */
 async function createdTime(mail: InboundMail): Promise<string> {
   const store = new MemoryStore({ team: agents('Alice') });
   const deps = { store, mailer: new MemoryMailer(), signer: testSigner, clock: new ManualClock(), log: silentLog };

@@ -5,7 +5,7 @@
 
 /**
  * How far a Date header may be after the delivery time. A message cannot be written after it
- * arrived, so a later header comes from a wrong clock; a day allows for a wrong time zone.
+ * arrived, so a later header comes from a wrong clock. A day allows for a wrong time zone.
  */
 export const MAX_HEADER_AFTER_DELIVERY_MS = 24 * 60 * 60 * 1000;
 

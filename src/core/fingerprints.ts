@@ -11,9 +11,9 @@
  * already has, which gains nothing that citing that Message-ID does not already give.
  */
 
-// A local binding, because the loop below runs once per character: in a Node vm context, where
-// the tests load the Apps Script bundle, each lookup of the global Math goes through the
-// context's interceptor and made the loop about 50 times slower.
+// A local binding, because the loop below runs once per character. The tests load the Apps
+// Script bundle in a Node vm context, where each lookup of the global Math goes through the
+// context's interceptor, and that made the loop about 50 times slower.
 const imul = Math.imul;
 
 /** Fingerprint of a string as two 32-bit halves, never both zero (zero marks an empty slot). */
@@ -70,7 +70,7 @@ export class FingerprintMap {
   /** Sets the value of `key`, which must fit in a signed 32-bit integer. */
   set(key: string, value: number): void {
     if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-      throw new RangeError(`FingerprintMap values are 32-bit integers, not ${value}`);
+      throw new RangeError(`Invalid FingerprintMap value ${value}: it must be a 32-bit integer.`);
     }
     const [high, low] = fingerprint(key);
     const slot = this.find(high, low);

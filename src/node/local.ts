@@ -40,7 +40,7 @@ export interface LocalReport {
   tickets: TicketSummary[];
   /** Messages sent (written to the outbox) by this run. */
   sent: number;
-  /** Every message sent, in order; empty when the run was asked for no details. */
+  /** Every message sent, in order. Empty when the run was asked for no details. */
   outgoing: OutgoingSummary[];
   skipped: SkippedSummary[];
   processed: number;
@@ -58,7 +58,7 @@ export interface TicketSummary {
   followers: string[];
   /** Messages the ticket received from customers and agents, comments included, but not plusdesk's own mail. */
   messages: number;
-  /** Message-IDs of those messages and of plusdesk's mail; empty when the run was asked for no details. */
+  /** Message-IDs of those messages and of plusdesk's mail. Empty when the run was asked for no details. */
   messageIds: string[];
 }
 

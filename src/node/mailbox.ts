@@ -66,8 +66,8 @@ const POSTMARK_DATE = new RegExp(
 
 /**
  * Returns the delivery time of an mbox postmark line in epoch ms, or null when the line has none
- * or its date is not a real one (Feb 31, a year before 1970).
- * A postmark without a zone is read as UTC; Google Takeout writes `+0000` before the year.
+ * or its date is not a real one (Feb 31, a year before 1970). A postmark without a zone is read
+ * as UTC. Google Takeout writes `+0000` before the year.
  */
 export function postmarkDate(line: string): number | null {
   const match = POSTMARK_DATE.exec(line);

@@ -171,8 +171,8 @@ function keyOfPart(part: string): string | null {
 }
 
 /**
- * Returns the X-Plusdesk-Key header of a parsed message, or '' when it has none. A long or
- * non-ASCII key is written as encoded words, which are decoded here.
+ * Returns the X-Plusdesk-Key header of a parsed message, or '' when it has none. postal-mime
+ * unfolds a long header, and a non-ASCII key, written as encoded words, is decoded here.
  */
 function keyOf(email: Email): string {
   const value = email.headers.find((header) => header.key === 'x-plusdesk-key')?.value ?? '';
