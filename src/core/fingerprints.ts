@@ -2,7 +2,7 @@
  * Lookup tables keyed by strings that keep a 64-bit fingerprint of each string instead of the
  * string. A desk's indexes hold a few entries for every message ever handled (Message-IDs,
  * mailbox ids, outgoing keys), so a Set or Map of strings grows by about 120 bytes per entry.
- * These tables take 24 to 48 bytes per entry in typed arrays, which the garbage collector never
+ * These tables take 11 to 32 bytes per entry in typed arrays, which the garbage collector never
  * scans.
  *
  * Two different strings match when their fingerprints are equal. With 64 bits and a million
@@ -44,34 +44,28 @@ function avalanche(value: number): number {
 const INITIAL_CAPACITY = 1024;
 
 /**
- * A map from strings to 32-bit integers, with open addressing and linear probing. The table
- * doubles when it is half full.
+ * Fingerprints in a table with open addressing and linear probing. The table doubles when it
+ * is three quarters full, so an entry takes 8 bytes times 1.33 to 2.67.
  */
-export class FingerprintMap {
-  private high = new Uint32Array(INITIAL_CAPACITY);
-  private low = new Uint32Array(INITIAL_CAPACITY);
-  private values = new Int32Array(INITIAL_CAPACITY);
+class FingerprintTable {
+  protected high = new Uint32Array(INITIAL_CAPACITY);
+  protected low = new Uint32Array(INITIAL_CAPACITY);
   private count = 0;
 
   get size(): number {
     return this.count;
   }
 
-  get(key: string): number | undefined {
+  /** Returns the slot of `key`'s fingerprint, or -1 when the table does not hold it. */
+  protected slotOf(key: string): number {
     const [high, low] = fingerprint(key);
     const slot = this.find(high, low);
-    return this.high[slot] === 0 && this.low[slot] === 0 ? undefined : this.values[slot];
+    return this.high[slot] === 0 && this.low[slot] === 0 ? -1 : slot;
   }
 
-  has(key: string): boolean {
-    return this.get(key) !== undefined;
-  }
-
-  /** Sets the value of `key`, which must fit in a signed 32-bit integer. */
-  set(key: string, value: number): void {
-    if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-      throw new RangeError(`Invalid FingerprintMap value ${value}: it must be a 32-bit integer.`);
-    }
+  /** Puts `key`'s fingerprint in the table and returns its slot. */
+  protected insert(key: string): number {
+    if ((this.count + 1) * 4 > this.high.length * 3) this.grow();
     const [high, low] = fingerprint(key);
     const slot = this.find(high, low);
     if (this.high[slot] === 0 && this.low[slot] === 0) {
@@ -79,9 +73,17 @@ export class FingerprintMap {
       this.low[slot] = low;
       this.count++;
     }
-    this.values[slot] = value;
-    if (this.count * 2 > this.high.length) this.grow();
+    return slot;
   }
+
+  /** Called when the table grows, with each filled slot's old and new place. */
+  protected moved(_from: number, _to: number): void {}
+
+  /** Called when the table grows, before the entries move, with the new capacity. */
+  protected resized(_capacity: number): void {}
+
+  /** Called when the table has grown and every entry has moved. */
+  protected grown(): void {}
 
   /** Returns the slot that contains the fingerprint, or the empty slot where it would go. */
   private find(high: number, low: number): number {
@@ -95,33 +97,66 @@ export class FingerprintMap {
   }
 
   private grow(): void {
-    const { high, low, values } = this;
+    const { high, low } = this;
     this.high = new Uint32Array(high.length * 2);
     this.low = new Uint32Array(high.length * 2);
-    this.values = new Int32Array(high.length * 2);
+    this.resized(high.length * 2);
     for (let slot = 0; slot < high.length; slot++) {
       if (high[slot] === 0 && low[slot] === 0) continue;
       const target = this.find(high[slot]!, low[slot]!);
       this.high[target] = high[slot]!;
       this.low[target] = low[slot]!;
-      this.values[target] = values[slot]!;
+      this.moved(slot, target);
     }
+    this.grown();
+  }
+}
+
+/** A map from strings to 32-bit integers, kept as fingerprints. */
+export class FingerprintMap extends FingerprintTable {
+  private values = new Int32Array(INITIAL_CAPACITY);
+  private previous: Int32Array | null = null;
+
+  get(key: string): number | undefined {
+    const slot = this.slotOf(key);
+    return slot < 0 ? undefined : this.values[slot];
+  }
+
+  has(key: string): boolean {
+    return this.slotOf(key) >= 0;
+  }
+
+  /** Sets the value of `key`, which must fit in a signed 32-bit integer. */
+  set(key: string, value: number): void {
+    if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
+      throw new RangeError(`Invalid FingerprintMap value ${value}: it must be a 32-bit integer.`);
+    }
+    // Inserting may grow the table and replace `values`, so it comes first.
+    const slot = this.insert(key);
+    this.values[slot] = value;
+  }
+
+  protected override resized(capacity: number): void {
+    this.previous = this.values;
+    this.values = new Int32Array(capacity);
+  }
+
+  protected override moved(from: number, to: number): void {
+    this.values[to] = this.previous![from]!;
+  }
+
+  protected override grown(): void {
+    this.previous = null;
   }
 }
 
 /** A set of strings, kept as fingerprints. */
-export class FingerprintSet {
-  private readonly map = new FingerprintMap();
-
-  get size(): number {
-    return this.map.size;
-  }
-
+export class FingerprintSet extends FingerprintTable {
   add(key: string): void {
-    this.map.set(key, 1);
+    this.insert(key);
   }
 
   has(key: string): boolean {
-    return this.map.has(key);
+    return this.slotOf(key) >= 0;
   }
 }

@@ -12,6 +12,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import PostalMime, { decodeWords } from 'postal-mime';
 import type { Email, Address as ParsedAddress } from 'postal-mime';
+import { FingerprintSet } from '../core/fingerprints';
 import { toMime } from '../core/mime-writer';
 import type { Clock, Mailer } from '../core/ports';
 import type { Address, OutgoingMessage } from '../core/types';
@@ -61,7 +62,7 @@ export class OutboxMailer implements Mailer {
   private readonly folder: string;
   private readonly unsavedFolder: string;
   /** Key parts of the outbox's file names, read on first use, with this run's unsaved files. */
-  private files: Set<string> | null = null;
+  private files: FingerprintSet | null = null;
   private nextSequence = 1;
   /** The last send, so that sends are numbered one after another. */
   private sending: Promise<void> = Promise.resolve();
@@ -121,9 +122,9 @@ export class OutboxMailer implements Mailer {
     this.nextSequence++;
   }
 
-  private async index(): Promise<Set<string>> {
+  private async index(): Promise<FingerprintSet> {
     if (this.files !== null) return this.files;
-    const files = new Set<string>();
+    const files = new FingerprintSet();
     let highest = 0;
     for (const { sequence, keyPart } of await outboxFiles(this.folder)) {
       files.add(keyPart);
