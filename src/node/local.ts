@@ -234,7 +234,24 @@ async function runLocked(options: LocalRunOptions, sources: MailboxSource[]): Pr
     );
   }
   const signer = hmacSigner(loadSecret(options.out, options.secret));
+  try {
+    return await runDesk(options, sources, { store, mailer, signer, clock, log, workbook });
+  } finally {
+    await store.close();
+  }
+}
 
+interface DeskParts {
+  store: WorkbookStore;
+  mailer: OutboxMailer;
+  signer: ReturnType<typeof hmacSigner>;
+  clock: Clock;
+  log: Log;
+  workbook: string;
+}
+
+async function runDesk(options: LocalRunOptions, sources: MailboxSource[], parts: DeskParts): Promise<LocalReport> {
+  const { store, mailer, signer, clock, log, workbook } = parts;
   // No save of the workbook is running, because this run has the lock.
   removeStoppedSaves(workbook);
   const isNew = !existsSync(workbook);

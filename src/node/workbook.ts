@@ -2,12 +2,10 @@
  * The ticket store of the Node runtime: an .xlsx workbook with the same tabs and columns as
  * the Google Sheet (src/core/sheet.ts), so that a workbook made locally imports as it is.
  *
- * The workbook is written with exceljs's streaming writer, because building the whole workbook
- * in memory first took about 1.3 GB and 9 s for 100,000 Messages rows, against 0.2 GB and 2.5 s
- * streamed (exceljs 4.4.0, Node 20).
+ * The workbook is read with exceljs and written row by row with ./xlsx-writer, so a save never
+ * holds a whole tab.
  */
-import { once, type EventEmitter } from 'node:events';
-import { createWriteStream, existsSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -31,6 +29,9 @@ import {
 } from '../core/sheet';
 import type { Cell, Row } from '../core/sheet';
 import type { Agent, MessageRecord, Settings, Ticket } from '../core/types';
+import { writeXlsx, type SheetContent } from './xlsx-writer';
+
+export { xlsxText } from './xlsx-writer';
 
 export interface WorkbookOptions {
   /** Path of the .xlsx file, such as DIR/plusdesk.xlsx. */
@@ -47,10 +48,6 @@ export interface WorkbookOptions {
 export class WorkbookError extends Error {
   override name = 'WorkbookError';
 }
-
-/** Maximum characters in an Excel cell (Microsoft KB 211878). Google Sheets allows 50,000. */
-const EXCEL_CELL_LIMIT = 32_767;
-const CUT_MARKER = ' [cut: full text in Gmail]';
 
 const MIN_COLUMN_WIDTH = 8;
 const MAX_COLUMN_WIDTH = 60;
@@ -75,34 +72,82 @@ const TABS = [TICKETS_TAB, MESSAGES_TAB, TEAM_TAB, SETTINGS_TAB];
 const ROWS_PER_CHUNK = 100;
 
 /**
+ * Deflated rows a log keeps in memory. Past this, it moves them to a file beside the workbook,
+ * so that a run over a large mailbox keeps its memory flat.
+ */
+const LOG_MEMORY_BYTES = 4 * 1024 * 1024;
+
+/** Where a chunk of a log's rows is: in memory, or at a place in the log's file. */
+type Chunk = Buffer | { offset: number; length: number };
+
+/**
  * Rows appended by a store's earlier saves, as deflated JSON lines. Each save rewrites the
- * workbook and needs them all. Deflated, they take a small part of the memory of objects.
+ * workbook and needs them all. Deflated, they take a small part of the memory of objects, and
+ * beyond a few megabytes they go to a temporary file.
  */
 class RowLog {
-  private chunks: Buffer[] = [];
+  private chunks: Chunk[] = [];
+  private bytesInMemory = 0;
+  private file: { path: string; fd: number; size: number } | null = null;
   count = 0;
+
+  /** `filePath` names the file the log moves its rows to when they outgrow memory. */
+  constructor(private readonly filePath: () => string) {}
 
   add(records: readonly MessageRecord[]): void {
     for (let start = 0; start < records.length; start += ROWS_PER_CHUNK) {
       const lines = records.slice(start, start + ROWS_PER_CHUNK).map((record) => JSON.stringify(record));
       // zlib returns a view of its 16 KiB output buffer when the result fits in one, so the
       // chunk is copied to keep only its own bytes.
-      this.chunks.push(Buffer.from(deflateRawSync(lines.join('\n'))));
+      const chunk = Buffer.from(deflateRawSync(lines.join('\n')));
+      this.chunks.push(chunk);
+      this.bytesInMemory += chunk.length;
     }
     this.count += records.length;
+    if (this.bytesInMemory > LOG_MEMORY_BYTES) this.moveToFile();
   }
 
+  private moveToFile(): void {
+    const file = (this.file ??= { path: this.filePath(), fd: -1, size: 0 });
+    if (file.fd < 0) {
+      mkdirSync(dirname(file.path), { recursive: true });
+      file.fd = openSync(file.path, 'w+');
+    }
+    this.chunks = this.chunks.map((chunk) => {
+      if (!Buffer.isBuffer(chunk)) return chunk;
+      writeSync(file.fd, chunk, 0, chunk.length, file.size);
+      const place = { offset: file.size, length: chunk.length };
+      file.size += chunk.length;
+      return place;
+    });
+    this.bytesInMemory = 0;
+  }
+
+  /** Drops every row and removes the log's file. */
   clear(): void {
+    if (this.file !== null) {
+      if (this.file.fd >= 0) closeSync(this.file.fd);
+      rmSync(this.file.path, { force: true });
+      this.file = null;
+    }
     this.chunks = [];
+    this.bytesInMemory = 0;
     this.count = 0;
   }
 
   *records(): Generator<MessageRecord> {
     for (const chunk of this.chunks) {
-      for (const line of inflateRawSync(chunk).toString('utf8').split('\n')) {
+      for (const line of inflateRawSync(this.bytesOf(chunk)).toString('utf8').split('\n')) {
         yield JSON.parse(line) as MessageRecord;
       }
     }
+  }
+
+  private bytesOf(chunk: Chunk): Buffer {
+    if (Buffer.isBuffer(chunk)) return chunk;
+    const bytes = Buffer.allocUnsafe(chunk.length);
+    readSync(this.file!.fd, bytes, 0, chunk.length, chunk.offset);
+    return bytes;
   }
 }
 
@@ -119,7 +164,7 @@ interface StoreState {
 
 export class WorkbookStore implements TicketStore {
   private state: StoreState | null = null;
-  private readonly log = new RowLog();
+  private readonly log = new RowLog(() => temporaryPath(this.options.path, 'rows'));
   /** The last save, so that saves write one after another. */
   private saving: Promise<void> = Promise.resolve();
 
@@ -156,7 +201,7 @@ export class WorkbookStore implements TicketStore {
         let position = 0;
         for (const record of log.records()) yield state.logUpdates.get(position++) ?? record;
       }
-      await writeTabs(this.options.path, { ...state, messages: messages() });
+      await writeTabs(this.options.path, { ...state, messages: { [Symbol.iterator]: messages } });
     });
   }
 
@@ -166,6 +211,17 @@ export class WorkbookStore implements TicketStore {
    */
   stage(changes: DeskChanges): Promise<void> {
     return this.serialize(() => this.apply(changes));
+  }
+
+  /**
+   * Drops the rows kept for later saves and removes their temporary file. Call it after the
+   * last save; a later save loads the workbook again.
+   */
+  close(): Promise<void> {
+    return this.serialize(async () => {
+      this.log.clear();
+      this.state = null;
+    });
   }
 
   /** Runs `task` after every earlier save or stage. */
@@ -324,18 +380,26 @@ function pad(row: Cell[], length: number): Row {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-/** A desk to write: like a snapshot, but its Messages rows may come one at a time. */
+/**
+ * A desk to write: like a snapshot, but its Messages rows may come one at a time. Each tab's
+ * rows are read twice.
+ */
 interface WorkbookContent extends Omit<DeskSnapshot, 'messages'> {
   messages: Iterable<MessageRecord>;
 }
 
-/** Start of the names of the temporary files that saves of `path` write in its folder. */
+/** Start of the names of the temporary files that stores of `path` write in its folder. */
 function temporaryPrefix(path: string): string {
   return `.${basename(path)}.`;
 }
 
+/** A new temporary file's path beside `path`; `use` tells what it holds. */
+function temporaryPath(path: string, use: string): string {
+  return join(dirname(path), `${temporaryPrefix(path)}${process.pid}.${Date.now()}.${use}.tmp`);
+}
+
 /**
- * Removes the temporary files that stopped saves of `path` left behind. Call it only while no
+ * Removes the temporary files that stopped saves and runs of `path` left behind. Call it only while no
  * save of `path` runs, such as under the output folder's lock.
  */
 export function removeStoppedSaves(path: string): void {
@@ -351,29 +415,24 @@ export function writeWorkbook(path: string, snapshot: DeskSnapshot): Promise<voi
   return writeTabs(path, snapshot);
 }
 
-/** Rows written between two waits for the zip stream to take them. */
-const ROWS_PER_PAUSE = 2000;
+function writeTabs(path: string, content: WorkbookContent): Promise<void> {
+  return writeThroughTemporary(path, (temporary) =>
+    writeXlsx(temporary, [
+      sheetOf(TICKETS_TAB, mapRows(content.tickets, ticketToRow)),
+      sheetOf(MESSAGES_TAB, mapRows(content.messages, messageToRow)),
+      sheetOf(TEAM_TAB, mapRows(content.team, agentToRow)),
+      sheetOf(SETTINGS_TAB, settingsToRows(content.settings)),
+    ]),
+  );
+}
 
-async function writeTabs(path: string, content: WorkbookContent): Promise<void> {
+/** Writes a file with `write` to a temporary file in the same folder, then renames it to `path`. */
+async function writeThroughTemporary(path: string, write: (temporary: string) => Promise<void>): Promise<void> {
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  const temporary = join(folder, `${temporaryPrefix(path)}${process.pid}.${Date.now()}.tmp`);
+  const temporary = temporaryPath(path, 'xlsx');
   try {
-    const output = createWriteStream(temporary);
-    const closed = once(output, 'close');
-    // Inline strings: a shared-strings table would hold every distinct text of the workbook
-    // in memory until the commit.
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-      stream: output,
-      useSharedStrings: false,
-      useStyles: true,
-    });
-    await addTab(workbook, TICKETS_TAB, mapRows(content.tickets, ticketToRow));
-    await addTab(workbook, MESSAGES_TAB, mapRows(content.messages, messageToRow));
-    await addTab(workbook, TEAM_TAB, mapRows(content.team, agentToRow));
-    await addTab(workbook, SETTINGS_TAB, settingsToRows(content.settings));
-    await workbook.commit();
-    await closed;
+    await write(temporary);
     await flushToDisk(temporary);
     await rename(temporary, path);
   } catch (error) {
@@ -383,13 +442,23 @@ async function writeTabs(path: string, content: WorkbookContent): Promise<void> 
   }
 }
 
-function* concat<T>(head: readonly T[], tail: Iterator<T>): Generator<T> {
-  yield* head;
-  for (let next = tail.next(); next.done !== true; next = tail.next()) yield next.value;
+/**
+ * A tab with column widths sized from its first rows. `rows` is read twice, first for the
+ * widths, so that the rows read ahead need not be kept: V8 moves the objects of a place in the
+ * code whose objects tend to live long straight to its old generation, and that would put
+ * every later row there too.
+ */
+function sheetOf(tab: TabLayout, rows: Iterable<Row>): SheetContent {
+  return { name: tab.name, header: tab.headers, widths: columnWidths(tab.headers, rows), rows };
 }
 
-function* mapRows<T>(items: Iterable<T>, toRow: (item: T) => Row): Generator<Row> {
-  for (const item of items) yield toRow(item);
+/** `items` as rows, as an iterable that may be read more than once when `items` may. */
+function mapRows<T>(items: Iterable<T>, toRow: (item: T) => Row): Iterable<Row> {
+  return {
+    *[Symbol.iterator]() {
+      for (const item of items) yield toRow(item);
+    },
+  };
 }
 
 async function flushToDisk(path: string): Promise<void> {
@@ -401,86 +470,15 @@ async function flushToDisk(path: string): Promise<void> {
   }
 }
 
-async function addTab(
-  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
-  tab: TabLayout,
-  rows: Iterable<Row>,
-): Promise<void> {
-  const worksheet = workbook.addWorksheet(tab.name, {
-    views: [{ state: 'frozen', ySplit: 1 }],
-  });
-  const iterator = rows[Symbol.iterator]();
-  const first: Row[] = [];
-  for (let next = iterator.next(); ; next = iterator.next()) {
-    if (next.done === true) break;
-    first.push(next.value);
-    if (first.length === WIDTH_SAMPLE_ROWS) break;
-  }
-  worksheet.columns = columnWidths(tab.headers, first).map((width) => ({ width }));
-  const header = worksheet.addRow(tab.headers.map(toXlsxValue));
-  header.font = { bold: true };
-  header.commit();
-  let written = 0;
-  for (const cells of concat(first, iterator)) {
-    worksheet.addRow(cells.map(toXlsxValue)).commit();
-    if (++written % ROWS_PER_PAUSE === 0) await zipped(worksheet);
-  }
-  worksheet.commit();
-}
-
-/**
- * Waits until the zip stream has taken the sheet's rows written so far. exceljs (4.4.0) hands
- * them on without waiting, so a large tab would otherwise pile up in memory before it is
- * compressed. The sheet's buffer is piped into a PassThrough stream of archiver, whose
- * `drain` event marks when it has taken them.
- */
-async function zipped(worksheet: ExcelJS.Worksheet): Promise<void> {
-  // The streaming writer's sheets have a `stream`, which exceljs's types leave out, and
-  // archiver's PassThrough comes from readable-stream 2, which has no `writableNeedDrain`.
-  const stream = (worksheet as unknown as { stream: { pipes?: PipedStream[] } }).stream;
-  for (const pipe of stream.pipes ?? []) {
-    if (pipe._writableState?.needDrain === true) await once(pipe, 'drain');
-  }
-}
-
-type PipedStream = EventEmitter & { _writableState?: { needDrain?: boolean } };
-
 /** Widths in characters: the longest of the header and the first rows, within 8 to 60. */
-function columnWidths(headers: readonly string[], rows: Row[]): number[] {
-  return headers.map((header, column) => {
-    let longest = header.length;
-    for (const row of rows.slice(0, WIDTH_SAMPLE_ROWS)) {
-      longest = Math.max(longest, String(row[column] ?? '').length);
-    }
-    return Math.min(MAX_COLUMN_WIDTH, Math.max(MIN_COLUMN_WIDTH, longest + 2));
-  });
-}
-
-/**
- * Converts a Sheet cell for exceljs: '' to an empty cell, and text to an inline string. The
- * text is one rich-text run because exceljs writes plain inline strings as formula results
- * (t="str"), whose `_xHHHH_` escapes it does not read back.
- */
-function toXlsxValue(cell: Cell): ExcelJS.CellValue {
-  if (typeof cell !== 'string') return cell;
-  return cell === '' ? null : { richText: [{ text: xlsxText(cell) }] };
-}
-
-/**
- * Prepares text for an xlsx cell. It is cut to Excel's cell limit. Characters that XML 1.0
- * cannot contain (C0 controls, U+FFFE, U+FFFF), DEL, which exceljs drops, and CR, which XML
- * reads as LF, become `_xHHHH_` escapes. The `_` of a literal `_xHHHH_` becomes `_x005F_`, the escape ECMA-376
- * defines for it, also when two such literals touch.
- */
-export function xlsxText(text: string): string {
-  const cut =
-    text.length > EXCEL_CELL_LIMIT
-      ? text.slice(0, EXCEL_CELL_LIMIT - CUT_MARKER.length) + CUT_MARKER
-      : text;
-  return cut
-    .replace(/_(?=x[0-9A-Fa-f]{4}_)/g, '_x005F_')
-    .replace(
-      /[\x00-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]/g,
-      (character) => `_x${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`,
-    );
+function columnWidths(headers: readonly string[], rows: Iterable<Row>): number[] {
+  const longest = headers.map((header) => header.length);
+  let sampled = 0;
+  for (const row of rows) {
+    if (sampled++ === WIDTH_SAMPLE_ROWS) break;
+    longest.forEach((length, column) => {
+      longest[column] = Math.max(length, String(row[column] ?? '').length);
+    });
+  }
+  return longest.map((length) => Math.min(MAX_COLUMN_WIDTH, Math.max(MIN_COLUMN_WIDTH, length + 2)));
 }
