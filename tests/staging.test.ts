@@ -78,6 +78,30 @@ describe('WorkbookStore staging', () => {
     expect(messages.map((record) => record.state)).toEqual(['processed', 'sent', 'processed', 'processed']);
     expect(messages[2]!.reason).toBe('changed');
   });
+
+  it('moves rows past its memory limit to a file', async () => {
+    const folder = join(root, 'spill');
+    const path = join(folder, 'plusdesk.xlsx');
+    const store = new WorkbookStore({ path, supportAddress: SUPPORT, rowMemoryBytes: 1 });
+    await store.load();
+    for (let batch = 0; batch < 5; batch++) {
+      const rows = Array.from({ length: 250 }, (_, i) => row(batch * 250 + i));
+      await store.stage({ tickets: [], appended: rows, updated: [] });
+    }
+    const temporary = readdirSync(folder).filter((name) => name.endsWith('.rows.tmp'));
+
+    await store.save({ tickets: [], appended: [row(1250)], updated: [{ index: 3, record: row(3, { state: 'sent' }) }] });
+    const messages = (await readWorkbook(path)).messages;
+
+    expect(temporary).toHaveLength(1);
+    expect(messages.map((record) => record.messageId)).toEqual(
+      Array.from({ length: 1251 }, (_, i) => `m${i}@customer.example`),
+    );
+    expect(messages[3]!.state).toBe('sent');
+
+    await store.close();
+    expect(readdirSync(folder)).toEqual(['plusdesk.xlsx']);
+  });
 });
 
 describe('a long local run', () => {

@@ -6,11 +6,41 @@ import { normalizeEmail, subjectKey } from './address';
 import type { TicketLookup } from './classify';
 import { epochOf } from './dates';
 import { FingerprintMap, FingerprintSet } from './fingerprints';
-import type { DeskChanges, DeskSnapshot } from './ports';
+import type { DeskChanges, DeskSnapshot, TicketShelf } from './ports';
 import type { Agent, MessageRecord, Settings, Ticket } from './types';
 
+/** A customer's ticket as far as joining and acknowledging need it. */
+export interface CustomerTicket {
+  number: number;
+  /** Epoch ms of the ticket's first message, or null when it cannot be read. */
+  created: number | null;
+  open: boolean;
+  /** The subject without reply prefixes (address.ts subjectKey). */
+  subjectKey: string;
+}
+
+/** Tickets in a Map: what a desk keeps them in unless its store gives a shelf. */
+export class MapShelf implements TicketShelf {
+  private readonly tickets = new Map<number, Ticket>();
+
+  has(number: number): boolean {
+    return this.tickets.has(number);
+  }
+
+  get(number: number): Ticket | undefined {
+    return this.tickets.get(number);
+  }
+
+  put(ticket: Ticket): void {
+    this.tickets.set(ticket.number, ticket);
+  }
+
+  values(): Iterable<Ticket> {
+    return this.tickets.values();
+  }
+}
+
 export class Desk {
-  readonly tickets = new Map<number, Ticket>();
   readonly team: Agent[];
   readonly teamByEmail = new Map<string, Agent>();
   readonly settings: Settings;
@@ -34,7 +64,8 @@ export class Desk {
   private readonly ticketByThread = new FingerprintMap();
   /** Keys of the outgoing messages in the log. */
   private readonly outgoingKeys = new FingerprintSet();
-  private readonly ticketsByCustomer = new Map<string, number[]>();
+  /** Facts of each customer's tickets that joining needs, so that it need not build every ticket. */
+  private readonly ticketsByCustomer = new Map<string, CustomerTicket[]>();
   private readonly changedTickets = new Set<number>();
   private readonly updatedRecords = new Set<number>();
   private highestNumber = 0;
@@ -43,7 +74,10 @@ export class Desk {
   /** Notifications this run saved and dropped that wait for the digest: how many, and the oldest's time. */
   private readonly droppedDigests = { count: 0, oldest: Number.POSITIVE_INFINITY };
 
-  constructor(snapshot: DeskSnapshot) {
+  constructor(
+    snapshot: DeskSnapshot,
+    readonly tickets: TicketShelf = new MapShelf(),
+  ) {
     this.settings = snapshot.settings;
     this.team = snapshot.team;
     for (const agent of snapshot.team) this.teamByEmail.set(normalizeEmail(agent.email), agent);
@@ -73,8 +107,7 @@ export class Desk {
   }
 
   private indexTicket(ticket: Ticket): void {
-    const previous = this.tickets.get(ticket.number);
-    this.tickets.set(ticket.number, ticket);
+    this.tickets.put(ticket);
     this.highestNumber = Math.max(this.highestNumber, ticket.number);
     for (const id of ticket.conversation) {
       this.ticketByMessageId.set(id, ticket.number);
@@ -82,11 +115,17 @@ export class Desk {
     }
     if (ticket.threadId !== '') this.ticketByThread.set(ticket.threadId, ticket.number);
     const customer = normalizeEmail(ticket.customer.email);
-    if (previous === undefined) {
-      const list = this.ticketsByCustomer.get(customer) ?? [];
-      list.push(ticket.number);
-      this.ticketsByCustomer.set(customer, list);
-    }
+    const list = this.ticketsByCustomer.get(customer) ?? [];
+    const facts: CustomerTicket = {
+      number: ticket.number,
+      created: epochOf(ticket.created),
+      open: ticket.status !== 'closed',
+      subjectKey: subjectKey(ticket.subject),
+    };
+    const index = list.findIndex((known) => known.number === ticket.number);
+    if (index < 0) list.push(facts);
+    else list[index] = facts;
+    this.ticketsByCustomer.set(customer, list);
   }
 
   private indexRecord(record: MessageRecord): void {
@@ -159,9 +198,10 @@ export class Desk {
     if (index < this.loadedRecordCount) this.updatedRecords.add(index);
   }
 
-  ticketsOf(customerEmail: string): Ticket[] {
-    const numbers = this.ticketsByCustomer.get(normalizeEmail(customerEmail)) ?? [];
-    return numbers.map((number) => this.tickets.get(number)!).filter(Boolean);
+  /** Returns the customer's tickets, newest first. */
+  ticketsOf(customerEmail: string): readonly CustomerTicket[] {
+    const list = this.ticketsByCustomer.get(normalizeEmail(customerEmail)) ?? [];
+    return [...list].sort((a, b) => b.number - a.number);
   }
 
   lookup(): TicketLookup {
@@ -169,12 +209,8 @@ export class Desk {
       ticket: (number) => this.tickets.get(number),
       byMessageId: (messageId) => this.ticketByMessageId.get(messageId),
       byThread: (threadId) => this.ticketByThread.get(threadId),
-      openBySubject: (customerEmail, key) => {
-        const candidates = this.ticketsOf(customerEmail)
-          .filter((ticket) => ticket.status !== 'closed' && subjectKey(ticket.subject) === key)
-          .sort((a, b) => b.number - a.number);
-        return candidates[0]?.number;
-      },
+      openBySubject: (customerEmail, key) =>
+        this.ticketsOf(customerEmail).find((ticket) => ticket.open && ticket.subjectKey === key)?.number,
     };
   }
 

@@ -39,8 +39,26 @@ export interface DeskChanges {
   updated: { index: number; record: MessageRecord }[];
 }
 
+/**
+ * Container of a desk's tickets by number. A store with a large desk may keep them compactly
+ * and rebuild a ticket on each request. Tickets are values: a changed ticket is put back whole,
+ * never changed in place.
+ */
+export interface TicketShelf {
+  has(number: number): boolean;
+  get(number: number): Ticket | undefined;
+  put(ticket: Ticket): void;
+  /** Every ticket, in the order each was first put. */
+  values(): Iterable<Ticket>;
+}
+
 export interface TicketStore {
   load(): MaybePromise<DeskSnapshot>;
+  /**
+   * Returns the container for the tickets of a desk made from this store (by default a Map).
+   * The store writes the tickets from it, so a desk and its store share one copy.
+   */
+  shelf?(): TicketShelf;
   save(changes: DeskChanges): MaybePromise<void>;
   /**
    * Takes changes that the next save writes, so that a long run need not keep them. Stores whose

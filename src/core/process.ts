@@ -157,7 +157,8 @@ export class Run {
   }
 
   static async start(deps: RunDependencies): Promise<Run> {
-    return new Run(deps, new Desk(await deps.store.load()));
+    const snapshot = await deps.store.load();
+    return new Run(deps, new Desk(snapshot, deps.store.shelf?.()));
   }
 
   get state(): Desk {
@@ -580,10 +581,7 @@ export class Run {
       throw new Error('message has no sender address (From)');
     }
     const text = visibleText(parsed.text, parsed.html);
-    const earlier = this.desk
-      .ticketsOf(customer.email)
-      .map((previous) => previous.number)
-      .sort((a, b) => b - a);
+    const earlier = this.desk.ticketsOf(customer.email).map((previous) => previous.number);
     const ticket = noteRecent(
       createTicket({
         number: this.desk.nextTicketNumber(),
@@ -636,10 +634,9 @@ export class Run {
     // NOTE: tickets are dated by their first message, so when a backlog contains a message older
     // than the interval, its autoresponder's answer can still get one second acknowledgement.
     const time = Date.parse(this.eventTime);
-    return !this.desk.ticketsOf(sender).some((earlier) => {
-      const created = Date.parse(earlier.created);
-      return Number.isFinite(created) && time - created < ACKNOWLEDGEMENT_INTERVAL_MS;
-    });
+    return !this.desk.ticketsOf(sender).some(
+      (earlier) => earlier.created !== null && time - earlier.created < ACKNOWLEDGEMENT_INTERVAL_MS,
+    );
   }
 
   private planFollowUp(
@@ -911,7 +908,7 @@ export class Run {
       threadId: '',
       messageId: row.messageId,
       time,
-      earlier: desk.ticketsOf(row.author).map((previous) => previous.number).sort((a, b) => b - a),
+      earlier: desk.ticketsOf(row.author).map((previous) => previous.number),
     });
     const ticket = noteRecent(
       { ...created, followers: [request.agent] },

@@ -3,14 +3,14 @@
  * the Google Sheet (src/core/sheet.ts), so that a workbook made locally imports as it is.
  *
  * The workbook is read with exceljs and written row by row with ./xlsx-writer, so a save never
- * holds a whole tab.
+ * keeps a whole tab in memory.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
-import type { DeskChanges, DeskSnapshot, TicketStore } from '../core/ports';
+import type { DeskChanges, DeskSnapshot, TicketShelf, TicketStore } from '../core/ports';
 import {
   agentToRow,
   defaultSettings,
@@ -29,6 +29,7 @@ import {
 } from '../core/sheet';
 import type { Cell, Row } from '../core/sheet';
 import type { Agent, MessageRecord, Settings, Ticket } from '../core/types';
+import { CompactTicketShelf } from './ticket-shelf';
 import { writeXlsx, type SheetContent } from './xlsx-writer';
 
 export { xlsxText } from './xlsx-writer';
@@ -42,6 +43,8 @@ export interface WorkbookOptions {
   team?: Agent[];
   /** Address that replaces the support address of the Settings tab when given. */
   support?: string;
+  /** Bytes of deflated staged rows kept in memory before they move to a file (default 4 MiB). */
+  rowMemoryBytes?: number;
 }
 
 /** A workbook that cannot be read or written, or changes that do not fit it. */
@@ -72,12 +75,12 @@ const TABS = [TICKETS_TAB, MESSAGES_TAB, TEAM_TAB, SETTINGS_TAB];
 const ROWS_PER_CHUNK = 100;
 
 /**
- * Deflated rows a log keeps in memory. Past this, it moves them to a file beside the workbook,
- * so that a run over a large mailbox keeps its memory flat.
+ * Deflated rows a log keeps in memory by default. Past this, it moves them to a file beside
+ * the workbook, so that a run over a large mailbox keeps its memory flat.
  */
-const LOG_MEMORY_BYTES = 4 * 1024 * 1024;
+const ROW_MEMORY_BYTES = 4 * 1024 * 1024;
 
-/** Where a chunk of a log's rows is: in memory, or at a place in the log's file. */
+/** A chunk of a log's rows: deflated bytes in memory, or their place in the log's file. */
 type Chunk = Buffer | { offset: number; length: number };
 
 /**
@@ -91,8 +94,11 @@ class RowLog {
   private file: { path: string; fd: number; size: number } | null = null;
   count = 0;
 
-  /** `filePath` names the file the log moves its rows to when they outgrow memory. */
-  constructor(private readonly filePath: () => string) {}
+  /** `filePath` names the file the log moves its rows to when they pass `memoryBytes`. */
+  constructor(
+    private readonly filePath: () => string,
+    private readonly memoryBytes: number,
+  ) {}
 
   add(records: readonly MessageRecord[]): void {
     for (let start = 0; start < records.length; start += ROWS_PER_CHUNK) {
@@ -104,7 +110,7 @@ class RowLog {
       this.bytesInMemory += chunk.length;
     }
     this.count += records.length;
-    if (this.bytesInMemory > LOG_MEMORY_BYTES) this.moveToFile();
+    if (this.bytesInMemory > this.memoryBytes) this.moveToFile();
   }
 
   private moveToFile(): void {
@@ -151,9 +157,11 @@ class RowLog {
   }
 }
 
-/** A store's desk between saves: the workbook as loaded, with the changes saved since. */
+/**
+ * A store's desk between saves: the workbook as loaded, with the changes saved since. Its
+ * tickets are on the store's shelf.
+ */
 interface StoreState {
-  tickets: Ticket[];
   /** Rows read from the workbook. The rows that saves appended follow them in the log. */
   messages: MessageRecord[];
   team: Agent[];
@@ -164,11 +172,14 @@ interface StoreState {
 
 export class WorkbookStore implements TicketStore {
   private state: StoreState | null = null;
-  private readonly log = new RowLog(() => temporaryPath(this.options.path, 'rows'));
+  private readonly log: RowLog;
+  private readonly tickets = new CompactTicketShelf();
   /** The last save, so that saves write one after another. */
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: WorkbookOptions) {}
+  constructor(private readonly options: WorkbookOptions) {
+    this.log = new RowLog(() => temporaryPath(options.path, 'rows'), options.rowMemoryBytes ?? ROW_MEMORY_BYTES);
+  }
 
   /**
    * Reads the workbook, or starts an empty desk with the default settings when the file does
@@ -181,9 +192,17 @@ export class WorkbookStore implements TicketStore {
       : { tickets: [], messages: [], team: [], settings: defaultSettings(supportAddress) };
     if (team !== undefined) snapshot.team = structuredClone(team);
     if (this.options.support !== undefined) snapshot.settings.supportAddress = this.options.support;
-    this.state = { ...snapshot, logUpdates: new Map() };
+    const copy = structuredClone(snapshot);
+    this.tickets.clear();
+    for (const ticket of snapshot.tickets) this.tickets.put(ticket);
+    this.state = { messages: snapshot.messages, team: snapshot.team, settings: snapshot.settings, logUpdates: new Map() };
     this.log.clear();
-    return structuredClone(snapshot);
+    return copy;
+  }
+
+  /** Returns the store's tickets, which a desk keeps up to date and a save writes. */
+  shelf(): TicketShelf {
+    return this.tickets;
   }
 
   /**
@@ -201,7 +220,12 @@ export class WorkbookStore implements TicketStore {
         let position = 0;
         for (const record of log.records()) yield state.logUpdates.get(position++) ?? record;
       }
-      await writeTabs(this.options.path, { ...state, messages: { [Symbol.iterator]: messages } });
+      const tickets = this.tickets;
+      await writeTabs(this.options.path, {
+        ...state,
+        tickets: { [Symbol.iterator]: () => tickets.values() },
+        messages: { [Symbol.iterator]: messages },
+      });
     });
   }
 
@@ -220,6 +244,7 @@ export class WorkbookStore implements TicketStore {
   close(): Promise<void> {
     return this.serialize(async () => {
       this.log.clear();
+      this.tickets.clear();
       this.state = null;
     });
   }
@@ -243,7 +268,7 @@ export class WorkbookStore implements TicketStore {
       }
     }
     // The desk replaces tickets and rows instead of changing them, so they are not copied.
-    state.tickets = upsertTickets(state.tickets, changes.tickets);
+    for (const ticket of changes.tickets) this.tickets.put(ticket);
     const appended = [...changes.appended];
     for (const { index, record } of changes.updated) {
       if (index < loaded) state.messages[index] = record;
@@ -252,23 +277,6 @@ export class WorkbookStore implements TicketStore {
     }
     this.log.add(appended);
   }
-}
-
-/** Returns `tickets` with `changed` put in by number: replaced in place, or added at the end. */
-function upsertTickets(tickets: readonly Ticket[], changed: readonly Ticket[]): Ticket[] {
-  const result = [...tickets];
-  const position = new Map<number, number>();
-  result.forEach((ticket, index) => position.set(ticket.number, index));
-  for (const ticket of changed) {
-    const index = position.get(ticket.number);
-    if (index === undefined) {
-      position.set(ticket.number, result.length);
-      result.push(ticket);
-    } else {
-      result[index] = ticket;
-    }
-  }
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,7 +392,8 @@ function pad(row: Cell[], length: number): Row {
  * A desk to write: like a snapshot, but its Messages rows may come one at a time. Each tab's
  * rows are read twice.
  */
-interface WorkbookContent extends Omit<DeskSnapshot, 'messages'> {
+interface WorkbookContent extends Omit<DeskSnapshot, 'tickets' | 'messages'> {
+  tickets: Iterable<Ticket>;
   messages: Iterable<MessageRecord>;
 }
 
@@ -393,7 +402,7 @@ function temporaryPrefix(path: string): string {
   return `.${basename(path)}.`;
 }
 
-/** A new temporary file's path beside `path`; `use` tells what it holds. */
+/** Returns a new temporary file's path beside `path`, named with its `use`. */
 function temporaryPath(path: string, use: string): string {
   return join(dirname(path), `${temporaryPrefix(path)}${process.pid}.${Date.now()}.${use}.tmp`);
 }
@@ -443,16 +452,15 @@ async function writeThroughTemporary(path: string, write: (temporary: string) =>
 }
 
 /**
- * A tab with column widths sized from its first rows. `rows` is read twice, first for the
- * widths, so that the rows read ahead need not be kept: V8 moves the objects of a place in the
- * code whose objects tend to live long straight to its old generation, and that would put
- * every later row there too.
+ * Returns a tab with column widths sized from its first rows. `rows` is read twice, first for
+ * the widths, so that no rows are kept for later. V8 allocates the objects of a call site whose
+ * objects tend to live long in its old generation, so kept rows would put every later row there.
  */
 function sheetOf(tab: TabLayout, rows: Iterable<Row>): SheetContent {
   return { name: tab.name, header: tab.headers, widths: columnWidths(tab.headers, rows), rows };
 }
 
-/** `items` as rows, as an iterable that may be read more than once when `items` may. */
+/** Returns `items` as rows, in an iterable that may be read more than once when `items` may. */
 function mapRows<T>(items: Iterable<T>, toRow: (item: T) => Row): Iterable<Row> {
   return {
     *[Symbol.iterator]() {
