@@ -293,11 +293,12 @@ function printLocal(local: Record<string, LocalResult>): void {
     whole(result.messagesPerSecond),
     fixed(result.msPerMessage, 3),
     whole(result.peakRssBytes / 2 ** 20),
+    result.peakRssSamplesBytes.map((bytes) => whole(bytes / 2 ** 20)).join(' '),
     whole(result.peakRssBeforeSaveBytes / 2 ** 20),
     whole(result.peakHeapBytes / 2 ** 20),
     fixed(result.mboxBytes / 2 ** 20, 1),
   ]);
-  console.log('\nLocal runtime: runLocal over one mbox file read as a stream (child process)');
+  console.log('\nLocal runtime: runLocal over one mbox file read as a stream (child process; medians of the runs)');
   const headers = [
     'workload',
     'msgs',
@@ -305,6 +306,7 @@ function printLocal(local: Record<string, LocalResult>): void {
     'msgs/s',
     'ms/msg',
     'peak RSS MB',
+    'peak RSS of each run MB',
     'RSS before save MB',
     'peak heap MB',
     'mbox MB',

@@ -153,7 +153,7 @@ export function evaluateTargets(input: TargetInput): Target[] {
         `ms/msg ${fixed(small.msPerMessage, 3)} -> ${fixed(large.msPerMessage, 3)} (${fixed(timeRatio)}x); ` +
         `peak RSS ${megabytes(small.peakRssBytes)} -> ${megabytes(large.peakRssBytes)} MB (${fixed(memoryRatio)}x); ` +
         `before the final save ${megabytes(small.peakRssBeforeSaveBytes)} -> ${megabytes(large.peakRssBeforeSaveBytes)} MB ` +
-        `(${fixed(beforeSaveRatio)}x)`,
+        `(${fixed(beforeSaveRatio)}x); medians of ${small.runs} and ${large.runs} runs`,
     });
   }
 
