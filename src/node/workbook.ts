@@ -408,8 +408,8 @@ function temporaryPath(path: string, use: string): string {
 }
 
 /**
- * Removes the temporary files that stopped saves and runs of `path` left behind. Call it only while no
- * save of `path` runs, such as under the output folder's lock.
+ * Removes the temporary files that stopped saves and runs of `path` left behind. Call it only
+ * while no store of `path` is in use, such as under the output folder's lock.
  */
 export function removeStoppedSaves(path: string): void {
   const folder = dirname(path);
