@@ -12,11 +12,10 @@ import type { Agent, MessageRecord, Settings, Ticket } from './types';
 /** A customer's ticket as far as joining and acknowledging need it. */
 export interface CustomerTicket {
   number: number;
-  /** Epoch ms of the ticket's first message, or null when it cannot be read. */
-  created: number | null;
+  /** ISO 8601 time of the ticket's first message. */
+  created: string;
   open: boolean;
-  /** The subject without reply prefixes (address.ts subjectKey). */
-  subjectKey: string;
+  subject: string;
 }
 
 /** Tickets in a Map: what a desk keeps them in unless its store gives a shelf. */
@@ -118,9 +117,9 @@ export class Desk {
     const list = this.ticketsByCustomer.get(customer) ?? [];
     const facts: CustomerTicket = {
       number: ticket.number,
-      created: epochOf(ticket.created),
+      created: ticket.created,
       open: ticket.status !== 'closed',
-      subjectKey: subjectKey(ticket.subject),
+      subject: ticket.subject,
     };
     const index = list.findIndex((known) => known.number === ticket.number);
     if (index < 0) list.push(facts);
@@ -210,7 +209,7 @@ export class Desk {
       byMessageId: (messageId) => this.ticketByMessageId.get(messageId),
       byThread: (threadId) => this.ticketByThread.get(threadId),
       openBySubject: (customerEmail, key) =>
-        this.ticketsOf(customerEmail).find((ticket) => ticket.open && ticket.subjectKey === key)?.number,
+        this.ticketsOf(customerEmail).find((ticket) => ticket.open && subjectKey(ticket.subject) === key)?.number,
     };
   }
 

@@ -634,9 +634,10 @@ export class Run {
     // NOTE: tickets are dated by their first message, so when a backlog contains a message older
     // than the interval, its autoresponder's answer can still get one second acknowledgement.
     const time = Date.parse(this.eventTime);
-    return !this.desk.ticketsOf(sender).some(
-      (earlier) => earlier.created !== null && time - earlier.created < ACKNOWLEDGEMENT_INTERVAL_MS,
-    );
+    return !this.desk.ticketsOf(sender).some((earlier) => {
+      const created = epochOf(earlier.created);
+      return created !== null && time - created < ACKNOWLEDGEMENT_INTERVAL_MS;
+    });
   }
 
   private planFollowUp(
