@@ -96,6 +96,14 @@ describe('subjects', () => {
     expect(subjectKey('Re: [#4] Laskun  KOPIO')).toBe(subjectKey('Laskun kopio'));
   });
 
+  it('matches a subject cut to a cell limit', () => {
+    const long = 'Export fails '.repeat(3000);
+    const stored = `${long.slice(0, 32_741)} [cut: full text in Gmail]`;
+
+    expect(subjectKey(`Re: ${long}`)).toBe(subjectKey(stored));
+    expect(subjectKey(long)).toHaveLength(1000);
+  });
+
   it('titles a ticket without its prefixes', () => {
     expect(ticketSubject('Re: Rückfrage zur Lieferung 4471')).toBe('Rückfrage zur Lieferung 4471');
     expect(ticketSubject('   ')).toBe('(no subject)');

@@ -115,6 +115,19 @@ describe('plusdesk process', () => {
     expect(readdirSync(join(root, 'quarantine-desk', 'quarantine'))).toEqual(['bad-input_001.eml']);
   });
 
+  it('joins a long-subject follow-up on a later run', async () => {
+    const subject = `Export fails ${'again and again '.repeat(2500)}`;
+    const inbox = mailbox('long-subject', [eml(1, { Subject: subject })]);
+    const args = ['process', inbox, '--out', join(root, 'long-subject-desk'), '--team', 'alice@example.com'];
+    await plusdesk(...args);
+    writeFileSync(join(inbox, '002.eml'), eml(2, { From: 'Customer 1 <customer1@customer.example>', Subject: `Re: ${subject}` }));
+    const second = await plusdesk(...args);
+
+    expect(second.stdout).toContain('Processed 1 message(s), 1 already seen');
+    expect(second.stdout).toMatch(/^#1\s+open\s+customer1@customer\.example\s+-\s+2\s/m);
+    expect(second.stdout).not.toMatch(/^#2\s/m);
+  });
+
   it('processes a quarantined message once fixed', async () => {
     const inbox = mailbox('fixed-input', [eml(1), 'not a message\u0000\r\n']);
     const args = ['process', inbox, '--out', join(root, 'fixed-desk'), '--team', 'alice@example.com'];

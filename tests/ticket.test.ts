@@ -106,4 +106,12 @@ describe('sheet rows', () => {
     expect(cut.length).toBe(CELL_LIMIT);
     expect(cut.endsWith('full text in Gmail]')).toBe(true);
   });
+
+  it('keeps an emoji whole at the cut', () => {
+    const kept = 100 - ' [cut: full text in Gmail]'.length;
+    const cut = fitCell(`${'x'.repeat(kept - 1)}😀${'y'.repeat(50)}`, 100);
+
+    expect(cut).toBe(`${'x'.repeat(kept - 1)} [cut: full text in Gmail]`);
+    expect(cut).not.toContain('\ud83d');
+  });
 });

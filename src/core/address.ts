@@ -149,12 +149,22 @@ export function stripReplyPrefixes(subject: string): string {
   }
 }
 
-/** Returns the subject a ticket is matched by: no prefixes, no ticket tag, spaces collapsed, lower case. */
+/**
+ * Characters of a subject key. A stored subject may have been cut to a spreadsheet cell's
+ * limit (32,767 characters in Excel), so subjects that agree this far match.
+ */
+const SUBJECT_KEY_LENGTH = 1000;
+
+/**
+ * Returns the subject a ticket is matched by: no prefixes, no ticket tag, spaces collapsed,
+ * lower case, and at most its first 1,000 characters.
+ */
 export function subjectKey(subject: string): string {
   return stripReplyPrefixes(subject.replace(/\[#\d{1,9}\]/g, ' '))
     .replace(/\s+/g, ' ')
     .trim()
-    .toLowerCase();
+    .toLowerCase()
+    .slice(0, SUBJECT_KEY_LENGTH);
 }
 
 /** Returns the subject shown on a ticket: the customer's subject without prefixes or the ticket tag. */

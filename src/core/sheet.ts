@@ -97,11 +97,17 @@ export function defaultSettings(supportAddress: string): Settings {
   };
 }
 
-/** Cuts text to the cell limit, saying so at the end. */
-export function fitCell(text: string): string {
-  if (text.length <= CELL_LIMIT) return text;
+/**
+ * Cuts text to `limit` characters (the Sheet's cell limit by default), saying so at the end.
+ * A cut never splits a surrogate pair, which would leave half an emoji.
+ */
+export function fitCell(text: string, limit = CELL_LIMIT): string {
+  if (text.length <= limit) return text;
   const marker = ' [cut: full text in Gmail]';
-  return text.slice(0, CELL_LIMIT - marker.length) + marker;
+  let end = limit - marker.length;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end) + marker;
 }
 
 function text(cell: Cell | undefined): string {

@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Zip, ZipDeflate } from 'fflate';
-import type { Cell, Row } from '../core/sheet';
+import { fitCell, type Cell, type Row } from '../core/sheet';
 
 /** One worksheet: a bold header row, frozen, then the rows. */
 export interface SheetContent {
@@ -22,7 +22,6 @@ export interface SheetContent {
 
 /** Maximum characters in an Excel cell (Microsoft KB 211878). Google Sheets allows 50,000. */
 const EXCEL_CELL_LIMIT = 32_767;
-const CUT_MARKER = ' [cut: full text in Gmail]';
 
 /** Characters of XML gathered before they are compressed: small, so the buffers die young. */
 const CHARS_PER_PUSH = 64 * 1024;
@@ -198,11 +197,7 @@ function encode(text: string): Uint8Array {
  * escape ECMA-376 defines for it, also when two such literals touch.
  */
 export function xlsxText(text: string): string {
-  const cut =
-    text.length > EXCEL_CELL_LIMIT
-      ? text.slice(0, EXCEL_CELL_LIMIT - CUT_MARKER.length) + CUT_MARKER
-      : text;
-  return cut
+  return fitCell(text, EXCEL_CELL_LIMIT)
     .replace(/_(?=x[0-9A-Fa-f]{4}_)/g, '_x005F_')
     .replace(
       /[\x00-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]/g,
