@@ -27,7 +27,7 @@ function ticket(number: number, changes: Partial<Ticket> = {}): Ticket {
 }
 
 describe('CompactTicketShelf', () => {
-  it('returns what was put, built again after it left the built ones', () => {
+  it('returns tickets it had to encode', () => {
     const shelf = new CompactTicketShelf(2);
     for (let number = 1; number <= 5; number++) shelf.put(ticket(number));
 
@@ -37,7 +37,7 @@ describe('CompactTicketShelf', () => {
     expect(shelf.get(6)).toBeUndefined();
   });
 
-  it('keeps the latest version of a ticket put again', () => {
+  it('keeps the latest version', () => {
     const shelf = new CompactTicketShelf(1);
     shelf.put(ticket(1));
     shelf.put(ticket(2));
@@ -48,7 +48,7 @@ describe('CompactTicketShelf', () => {
     expect(shelf.get(2)).toEqual(ticket(2));
   });
 
-  it('lists every ticket in the order each was first put', () => {
+  it('lists tickets in first-put order', () => {
     const shelf = new CompactTicketShelf(2);
     for (const number of [4, 1, 3, 2]) shelf.put(ticket(number));
     shelf.put(ticket(4, { subject: 'changed' }));

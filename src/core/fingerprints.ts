@@ -44,19 +44,29 @@ function avalanche(value: number): number {
 const INITIAL_CAPACITY = 1024;
 
 /**
- * Fingerprints in a table with open addressing and linear probing. The table doubles when it
- * is three quarters full, so an entry takes 8 bytes times 1.33 to 2.67.
+ * Fingerprints in a table with open addressing and linear probing, with a 32-bit value per
+ * slot when `withValues` is set. The table doubles when it is three quarters full, so an entry
+ * takes 8 bytes (12 with values) times 1.33 to 2.67.
  */
 class FingerprintTable {
-  protected high = new Uint32Array(INITIAL_CAPACITY);
-  protected low = new Uint32Array(INITIAL_CAPACITY);
+  private high = new Uint32Array(INITIAL_CAPACITY);
+  private low = new Uint32Array(INITIAL_CAPACITY);
+  protected values: Int32Array | null;
   private count = 0;
+
+  constructor(withValues: boolean) {
+    this.values = withValues ? new Int32Array(INITIAL_CAPACITY) : null;
+  }
 
   get size(): number {
     return this.count;
   }
 
-  /** Returns the slot of `key`'s fingerprint, or -1 when the table does not hold it. */
+  has(key: string): boolean {
+    return this.slotOf(key) >= 0;
+  }
+
+  /** Returns the slot of `key`'s fingerprint, or -1 when the table does not contain it. */
   protected slotOf(key: string): number {
     const [high, low] = fingerprint(key);
     const slot = this.find(high, low);
@@ -76,15 +86,6 @@ class FingerprintTable {
     return slot;
   }
 
-  /** Called when the table grows, with each filled slot's old and new place. */
-  protected moved(_from: number, _to: number): void {}
-
-  /** Called when the table grows, before the entries move, with the new capacity. */
-  protected resized(_capacity: number): void {}
-
-  /** Called when the table has grown and every entry has moved. */
-  protected grown(): void {}
-
   /** Returns the slot that contains the fingerprint, or the empty slot where it would go. */
   private find(high: number, low: number): number {
     const mask = this.high.length - 1;
@@ -97,33 +98,29 @@ class FingerprintTable {
   }
 
   private grow(): void {
-    const { high, low } = this;
+    const { high, low, values } = this;
     this.high = new Uint32Array(high.length * 2);
     this.low = new Uint32Array(high.length * 2);
-    this.resized(high.length * 2);
+    this.values = values === null ? null : new Int32Array(high.length * 2);
     for (let slot = 0; slot < high.length; slot++) {
       if (high[slot] === 0 && low[slot] === 0) continue;
       const target = this.find(high[slot]!, low[slot]!);
       this.high[target] = high[slot]!;
       this.low[target] = low[slot]!;
-      this.moved(slot, target);
+      if (values !== null) this.values![target] = values[slot]!;
     }
-    this.grown();
   }
 }
 
 /** A map from strings to 32-bit integers, kept as fingerprints. */
 export class FingerprintMap extends FingerprintTable {
-  private values = new Int32Array(INITIAL_CAPACITY);
-  private previous: Int32Array | null = null;
+  constructor() {
+    super(true);
+  }
 
   get(key: string): number | undefined {
     const slot = this.slotOf(key);
-    return slot < 0 ? undefined : this.values[slot];
-  }
-
-  has(key: string): boolean {
-    return this.slotOf(key) >= 0;
+    return slot < 0 ? undefined : this.values![slot];
   }
 
   /** Sets the value of `key`, which must fit in a signed 32-bit integer. */
@@ -133,30 +130,17 @@ export class FingerprintMap extends FingerprintTable {
     }
     // Inserting may grow the table and replace `values`, so it comes first.
     const slot = this.insert(key);
-    this.values[slot] = value;
-  }
-
-  protected override resized(capacity: number): void {
-    this.previous = this.values;
-    this.values = new Int32Array(capacity);
-  }
-
-  protected override moved(from: number, to: number): void {
-    this.values[to] = this.previous![from]!;
-  }
-
-  protected override grown(): void {
-    this.previous = null;
+    this.values![slot] = value;
   }
 }
 
 /** A set of strings, kept as fingerprints. */
 export class FingerprintSet extends FingerprintTable {
-  add(key: string): void {
-    this.insert(key);
+  constructor() {
+    super(false);
   }
 
-  has(key: string): boolean {
-    return this.slotOf(key) >= 0;
+  add(key: string): void {
+    this.insert(key);
   }
 }

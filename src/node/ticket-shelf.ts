@@ -68,8 +68,9 @@ export class CompactTicketShelf implements TicketShelf {
   }
 }
 
-/** Bytes of a place in the arena before the ticket's JSON: its length. */
+/** Bytes before each ticket's JSON, which hold its length. */
 const LENGTH_BYTES = 4;
+const INITIAL_BYTES = 64 * 1024;
 
 /**
  * Tickets as JSON in one growing byte array, each after its length. A ticket put again leaves
@@ -77,7 +78,9 @@ const LENGTH_BYTES = 4;
  * array grows by half if it is still three quarters full.
  */
 class EncodedTickets {
-  private bytes = new Uint8Array(64 * 1024);
+  private bytes = new Uint8Array(INITIAL_BYTES);
+  /** A view of `bytes` for the lengths. */
+  private view = new DataView(this.bytes.buffer);
   private used = 0;
   /** Place of each ticket's length in `bytes`. */
   private readonly places = new Map<number, number>();
@@ -100,7 +103,7 @@ class EncodedTickets {
     this.reserve(LENGTH_BYTES + json.length * 3);
     const place = this.used;
     const { written } = encoder.encodeInto(json, this.bytes.subarray(place + LENGTH_BYTES));
-    new DataView(this.bytes.buffer).setUint32(place, written);
+    this.view.setUint32(place, written);
     this.used += LENGTH_BYTES + written;
     this.places.set(ticket.number, place);
   }
@@ -110,13 +113,14 @@ class EncodedTickets {
   }
 
   clear(): void {
-    this.bytes = new Uint8Array(64 * 1024);
+    this.bytes = new Uint8Array(INITIAL_BYTES);
+    this.view = new DataView(this.bytes.buffer);
     this.used = 0;
     this.places.clear();
   }
 
   private lengthAt(place: number): number {
-    return new DataView(this.bytes.buffer).getUint32(place);
+    return this.view.getUint32(place);
   }
 
   /**
@@ -138,5 +142,6 @@ class EncodedTickets {
     const next = new Uint8Array(Math.ceil((used + size) * 1.5));
     next.set(this.bytes.subarray(0, used));
     this.bytes = next;
+    this.view = new DataView(next.buffer);
   }
 }

@@ -114,11 +114,12 @@ class RowLog {
   }
 
   private moveToFile(): void {
-    const file = (this.file ??= { path: this.filePath(), fd: -1, size: 0 });
-    if (file.fd < 0) {
-      mkdirSync(dirname(file.path), { recursive: true });
-      file.fd = openSync(file.path, 'w+');
+    if (this.file === null) {
+      const path = this.filePath();
+      mkdirSync(dirname(path), { recursive: true });
+      this.file = { path, fd: openSync(path, 'w+'), size: 0 };
     }
+    const file = this.file;
     this.chunks = this.chunks.map((chunk) => {
       if (!Buffer.isBuffer(chunk)) return chunk;
       writeSync(file.fd, chunk, 0, chunk.length, file.size);
@@ -132,7 +133,7 @@ class RowLog {
   /** Drops every row and removes the log's file. */
   clear(): void {
     if (this.file !== null) {
-      if (this.file.fd >= 0) closeSync(this.file.fd);
+      closeSync(this.file.fd);
       rmSync(this.file.path, { force: true });
       this.file = null;
     }
